@@ -1,0 +1,45 @@
+package execkit
+
+import (
+	"encoding/json"
+	"time"
+)
+
+// Event is one thing a session did, as an observer (such as an audit log)
+// sees it. Every text in it is already redacted.
+type Event struct {
+	// Type is "open", "exec", "blocked" or "close".
+	Type      string    `json:"type"`
+	Session   string    `json:"session"`
+	Transport string    `json:"transport"`
+	Time      time.Time `json:"-"`
+	// Command is the command as given (redacted), for exec and blocked.
+	Command string `json:"command,omitempty"`
+	// Result is the command's result, for exec.
+	Result *Result `json:"result,omitempty"`
+	// Error says why a command was blocked.
+	Error string `json:"error,omitempty"`
+	// Cwd is the working directory at open.
+	Cwd string `json:"cwd,omitempty"`
+}
+
+// MarshalJSON writes Time as epoch milliseconds ("time").
+func (e Event) MarshalJSON() ([]byte, error) {
+	type plain Event
+	return json.Marshal(struct {
+		plain
+		TimeMS int64 `json:"time"`
+	}{plain(e), e.Time.UnixMilli()})
+}
+
+func (s *Session) emit(e *Event) {
+	if s.observe == nil {
+		return
+	}
+	e.Session = s.id
+	e.Transport = s.t.Kind()
+	if e.Time.IsZero() {
+		e.Time = time.Now()
+	}
+	s.observe(e)
+}

@@ -1,0 +1,381 @@
+package execkit
+
+import (
+	"bytes"
+	"crypto/rand"
+	"encoding/hex"
+	"io"
+	"strconv"
+	"strings"
+	"sync"
+)
+
+// The frame: every command is sent to the shell as one unit that the shell
+// parses completely before running any of it,
+//
+//	\__ek_s S '';\eval 'COMMAND' </dev/null FDS;{ \__ek_e $? <<'X'
+//	E
+//	X
+//	} 2>/dev/null
+//
+// __ek_s writes a start marker carrying S to both streams; __ek_e reads E
+// from its here-document and writes the end marker with the exit status and
+// the working directory. E is fresh per command and exists only in the
+// shell's parsed command, never in a variable, the environment, the input
+// pipe or history while the command runs, so nothing the command prints
+// can forge the end of its own output. (The '' after S keeps S out of $_.)
+// POSIX shells run `command eval`, so a syntax error fails the eval instead
+// of abandoning the line and its end marker. Markers go to descriptors saved at
+// start-up (FDS closes them for the command), so `exec >file` in a command
+// cannot swallow them.
+//
+// Stdout carries  RS "EKS" S RS  ...output...  RS "EKE" E RS STATUS ":" PWD "\n" RS "EKT" E RS
+// stderr carries  RS "EKS" S RS  ...output...  RS "EKE" E RS
+const rs = '\x1e'
+
+const nonceLen = 24 // hex digits: 96 bits
+
+// nonceHook, set only by tests, sees every nonce made.
+var nonceHook func(string)
+
+func newNonce() string {
+	var b [nonceLen / 2]byte
+	rand.Read(b[:]) // never fails on Linux (crypto/rand's contract)
+	n := hex.EncodeToString(b[:])
+	if nonceHook != nil {
+		nonceHook(n)
+	}
+	return n
+}
+
+func startMarker(s string) []byte { return []byte("\x1eEKS" + s + "\x1e") }
+
+// endPrefix is what every end marker starts with; the nonce follows.
+var endPrefix = []byte("\x1eEKE")
+
+const endLen = 4 + nonceLen + 1 // RS EKE nonce RS
+
+func trailerEnd(e string) []byte { return []byte("\x1eEKT" + e + "\x1e") }
+
+// shellKind selects the dialect of the frame's helpers.
+type shellKind int
+
+const (
+	kindPOSIX shellKind = iota
+	kindBash
+)
+
+// dialect holds the per-shell pieces of the frame.
+type dialect struct {
+	kind      shellKind
+	init      string // defines __ek_s and __ek_e, saves the marker descriptors
+	eval      string // how the command is evaluated
+	closeFDs  string // redirections that hide the marker descriptors from a command
+	inputFrom func(data string) string
+}
+
+var bashDialect = dialect{
+	kind: kindBash,
+	eval: `\eval `,
+	init: `PS1='' PS2='' PS0='' PS4='+ '; unset PROMPT_COMMAND HISTFILE MAILCHECK; set +o history +H +m
+exec 253>&1 254>&2
+__ek_s() { builtin printf '\036EKS%s\036' "$1" >&253; builtin printf '\036EKS%s\036' "$1" >&254; }
+__ek_e() { IFS= builtin read -r __ek_n; builtin printf '\036EKE%s\036%s:' "$__ek_n" "$1" >&253; builtin pwd >&253; builtin printf '\036EKT%s\036' "$__ek_n" >&253; builtin printf '\036EKE%s\036' "$__ek_n" >&254; builtin unset __ek_n; }
+`,
+	closeFDs: " 253>&- 254>&-",
+	inputFrom: func(data string) string {
+		// Process substitution gives the command exactly these bytes.
+		return " < <(builtin printf %s " + quote(data) + " 253>&- 254>&-)"
+	},
+}
+
+var posixDialect = dialect{
+	kind: kindPOSIX,
+	eval: `\command eval `,
+	init: `PS1='' PS2='' PS4='+ '; unset PROMPT_COMMAND HISTFILE MAILCHECK ENV; set +m 2>/dev/null
+exec 8>&1 9>&2
+__ek_s() { command printf '\036EKS%s\036' "$1" >&8; command printf '\036EKS%s\036' "$1" >&9; }
+__ek_e() { IFS= read -r __ek_n; command printf '\036EKE%s\036%s:' "$__ek_n" "$1" >&8; command pwd >&8; command printf '\036EKT%s\036' "$__ek_n" >&8; command printf '\036EKE%s\036' "$__ek_n" >&9; unset __ek_n; }
+`,
+	closeFDs:  " 8>&- 9>&-",
+	inputFrom: nil, // a here-document, placed by frameLine
+}
+
+// quote single-quotes s for any POSIX shell. Hand-written rather than
+// syntax.Quote: that one picks $'...' for control bytes, which dash and
+// busybox do not read, and refuses invalid UTF-8, which a command may hold.
+func quote(s string) string {
+	return "'" + strings.ReplaceAll(s, "'", `'\''`) + "'"
+}
+
+// frameLine builds the text sent to the shell for one command.
+func (d *dialect) frameLine(command, input, s, e string) string {
+	var b strings.Builder
+	b.Grow(len(command) + len(input) + 160)
+	b.WriteString(`\__ek_s `)
+	b.WriteString(s)
+	b.WriteString(` '';`)
+	b.WriteString(d.eval)
+	b.WriteString(quote(command))
+	b.WriteString(d.closeFDs)
+	heredocInput := false
+	switch {
+	case input == "":
+		b.WriteString(" </dev/null")
+	case d.inputFrom != nil:
+		b.WriteString(d.inputFrom(input))
+	default:
+		heredocInput = true
+		b.WriteString(" <<'EKIN" + s + "'")
+	}
+	b.WriteString(";{ \\__ek_e $? <<'EKX'\n")
+	if heredocInput {
+		b.WriteString(input)
+		if !strings.HasSuffix(input, "\n") {
+			b.WriteByte('\n')
+		}
+		b.WriteString("EKIN" + s + "\n")
+	}
+	b.WriteString(e)
+	b.WriteString("\nEKX\n} 2>/dev/null\n")
+	return b.String()
+}
+
+// recoveryLine asks the shell for an end marker with nonce r after an
+// interrupt made it abandon the rest of the frame.
+func recoveryLine(r string) string {
+	return "{ \\__ek_e $? <<'EKX'\n" + r + "\nEKX\n} 2>/dev/null\n"
+}
+
+// frameEnd is what a stream's end marker told.
+type frameEnd struct {
+	nonce  string // which end nonce closed the frame
+	status int
+	cwd    string
+	ok     bool // a valid trailer was parsed (stdout only)
+}
+
+// frame is one command's expectations on one stream.
+type frame struct {
+	start  []byte
+	ends   []string  // accepted end nonces: the command's, then recovery
+	sink   io.Writer // receives the command's output bytes
+	stdout bool      // parse the status trailer
+	done   chan frameEnd
+
+	state     int // 0 waiting for start, 1 body, 2 trailer, 3 done
+	endNonce  string
+	trailer   []byte
+	delivered bool
+}
+
+const (
+	stWaitStart = iota
+	stBody
+	stTrailer
+	stDone
+)
+
+// maxTrailer bounds the status/cwd trailer (a path is at most PATH_MAX).
+const maxTrailer = 64 << 10
+
+// demux reads one of the shell's streams for the whole session, finding
+// frames in it. Bytes outside a frame (a background job writing between
+// commands, the shell's start-up noise) are discarded.
+type demux struct {
+	r    io.Reader
+	mu   sync.Mutex
+	cur  *frame
+	buf  []byte
+	eof  chan struct{} // closed at EOF or read error
+	err  error
+	bufs sync.Pool
+}
+
+func newDemux(r io.Reader) *demux {
+	return &demux{r: r, eof: make(chan struct{})}
+}
+
+// set installs the frame for the next command. Call before writing the
+// command to the shell.
+func (d *demux) set(f *frame) {
+	d.mu.Lock()
+	d.cur = f
+	d.buf = d.buf[:0]
+	d.mu.Unlock()
+}
+
+// addEnd accepts another end nonce for the current frame (recovery).
+func (d *demux) addEnd(f *frame, nonce string) {
+	d.mu.Lock()
+	f.ends = append(f.ends, nonce)
+	d.mu.Unlock()
+}
+
+// clear detaches f once its command is over, so nothing more reaches its
+// sink.
+func (d *demux) clear(f *frame) {
+	d.mu.Lock()
+	if d.cur == f {
+		d.cur = nil
+	}
+	d.mu.Unlock()
+}
+
+func (d *demux) run() {
+	defer close(d.eof)
+	chunk := make([]byte, 32<<10)
+	for {
+		n, err := d.r.Read(chunk)
+		if n > 0 {
+			d.mu.Lock()
+			d.feed(chunk[:n])
+			d.mu.Unlock()
+		}
+		if err != nil {
+			d.mu.Lock()
+			d.err = err
+			if f := d.cur; f != nil && f.state == stBody && len(d.buf) > 0 {
+				// The shell died: what it printed is the command's output.
+				f.sink.Write(d.buf)
+				d.buf = d.buf[:0]
+			}
+			d.mu.Unlock()
+			return
+		}
+	}
+}
+
+// feed processes newly read bytes; d.mu is held.
+func (d *demux) feed(p []byte) {
+	f := d.cur
+	if f == nil || f.state == stDone {
+		return
+	}
+	d.buf = append(d.buf, p...)
+	for {
+		switch f.state {
+		case stWaitStart:
+			i := bytes.Index(d.buf, f.start)
+			if i < 0 {
+				keep := len(f.start) - 1
+				if len(d.buf) > keep {
+					d.buf = append(d.buf[:0], d.buf[len(d.buf)-keep:]...)
+				}
+				return
+			}
+			d.buf = append(d.buf[:0], d.buf[i+len(f.start):]...)
+			f.state = stBody
+		case stBody:
+			i, nonce := findEnd(d.buf, f.ends)
+			if i < 0 {
+				// Hold back only what could be the start of an end marker.
+				hold := holdback(d.buf)
+				if out := d.buf[:len(d.buf)-hold]; len(out) > 0 {
+					f.sink.Write(out)
+				}
+				d.buf = append(d.buf[:0], d.buf[len(d.buf)-hold:]...)
+				return
+			}
+			if i > 0 {
+				f.sink.Write(d.buf[:i])
+			}
+			d.buf = append(d.buf[:0], d.buf[i+endLen:]...)
+			f.endNonce = nonce
+			if !f.stdout {
+				f.state = stDone
+				d.deliver(f, frameEnd{nonce: nonce, ok: true})
+				return
+			}
+			f.state = stTrailer
+		case stTrailer:
+			te := trailerEnd(f.endNonce)
+			i := bytes.Index(d.buf, te)
+			if i < 0 {
+				if len(d.buf) > maxTrailer {
+					f.state = stDone
+					d.deliver(f, frameEnd{nonce: f.endNonce})
+				}
+				return
+			}
+			fe := parseTrailer(d.buf[:i])
+			fe.nonce = f.endNonce
+			d.buf = d.buf[:0]
+			f.state = stDone
+			d.deliver(f, fe)
+			return
+		default:
+			return
+		}
+	}
+}
+
+func (d *demux) deliver(f *frame, fe frameEnd) {
+	if !f.delivered {
+		f.delivered = true
+		f.done <- fe // buffered, capacity 1
+	}
+}
+
+// findEnd finds the first end marker in b carrying one of the accepted
+// nonces.
+func findEnd(b []byte, nonces []string) (int, string) {
+	off := 0
+	for {
+		i := bytes.Index(b[off:], endPrefix)
+		if i < 0 {
+			return -1, ""
+		}
+		i += off
+		if len(b)-i < endLen {
+			return -1, "" // maybe a marker, not complete yet
+		}
+		got := b[i+4 : i+4+nonceLen]
+		if b[i+endLen-1] == rs {
+			for _, n := range nonces {
+				if string(got) == n {
+					return i, n
+				}
+			}
+		}
+		off = i + 1
+	}
+}
+
+// holdback is how many trailing bytes of b could begin an end marker: from
+// the last RS in the final endLen-1 bytes, if what follows it matches the
+// marker so far.
+func holdback(b []byte) int {
+	lo := len(b) - (endLen - 1)
+	if lo < 0 {
+		lo = 0
+	}
+	for i := len(b) - 1; i >= lo; i-- {
+		if b[i] != rs {
+			continue
+		}
+		rest := b[i:]
+		n := len(rest)
+		if n > len(endPrefix) {
+			n = len(endPrefix)
+		}
+		if bytes.Equal(rest[:n], endPrefix[:n]) {
+			return len(b) - i
+		}
+	}
+	return 0
+}
+
+// parseTrailer reads "STATUS:PWD\n".
+func parseTrailer(b []byte) frameEnd {
+	i := bytes.IndexByte(b, ':')
+	if i < 0 {
+		return frameEnd{}
+	}
+	st, err := strconv.Atoi(string(b[:i]))
+	if err != nil {
+		return frameEnd{}
+	}
+	cwd := string(bytes.TrimSuffix(b[i+1:], []byte("\n")))
+	return frameEnd{status: st, cwd: cwd, ok: true}
+}

@@ -1,0 +1,314 @@
+package redact
+
+import (
+	"bytes"
+	"encoding/base64"
+	"encoding/json"
+	"errors"
+	"fmt"
+	"net/url"
+	"os"
+	"strings"
+	"sync"
+	"unsafe"
+)
+
+// Replacement is what a secret becomes when [Options.KindTags] is off.
+const Replacement = "[REDACTED]"
+
+// MinValueLen is the shortest declared value that is redacted. Shorter
+// values (and empty ones) are ignored: redacting every "abc" would wreck the
+// output and protect nothing. Values shorter than 8 bytes are redacted only
+// where they stand as a whole word, so a 5-letter password does not eat
+// every word that contains it.
+const MinValueLen = 4
+
+// Limits on declared values, so a misconfiguration cannot build an
+// prefilter of unbounded size.
+const (
+	maxValues     = 4096
+	maxValueBytes = 1 << 20
+	maxValueLen   = overlap // a longer value could not be seen whole in a window
+)
+
+// Options configures a Redactor. The zero value (or a nil *Options) means
+// every built-in rule and the plain [Replacement].
+type Options struct {
+	// Values are secrets the operator declares (an SSH password given at
+	// session open, the values of variables named in EXECKIT_MCP_SECRET_ENV).
+	// Each is redacted wherever it appears: as is, base64-encoded (standard
+	// and URL alphabets, at any alignment inside a longer base64 string),
+	// URL-encoded and JSON-escaped. A value with several lines is declared
+	// line by line. Lines shorter than [MinValueLen] bytes, or longer than
+	// 8 KiB, are ignored. Zero value: none.
+	Values []string `json:"values,omitempty"`
+
+	// KindTags names the rule in each replacement, "[REDACTED:aws-key]"
+	// instead of "[REDACTED]". Zero value: off.
+	KindTags bool `json:"kind_tags,omitempty"`
+}
+
+// Redactor replaces secrets in text. It is immutable after [New] and safe
+// for concurrent use by any number of goroutines.
+type Redactor struct {
+	pf        *prefilter
+	keywords  []keyword
+	lineRules []*lineRule
+	kindTags  bool
+	pool      sync.Pool
+}
+
+// ErrTooManyValues is returned by [New] when the declared values exceed
+// 4096 entries or 1 MiB in total.
+var ErrTooManyValues = errors.New("redact: too many declared secret values")
+
+// New builds a Redactor. A nil opts means the defaults.
+func New(opts *Options) (*Redactor, error) {
+	if opts == nil {
+		opts = &Options{}
+	}
+	r := &Redactor{kindTags: opts.KindTags}
+	var g registry
+	g.index = make(map[kwKey]int)
+	r.lineRules = builtinRules(&g)
+	n, total := 0, 0
+	for _, v := range opts.Values {
+		for _, line := range strings.Split(v, "\n") {
+			line = strings.TrimSuffix(line, "\r")
+			if len(line) < MinValueLen || len(line) > maxValueLen {
+				continue
+			}
+			n++
+			total += len(line)
+			if n > maxValues || total > maxValueBytes {
+				return nil, fmt.Errorf("%w (limit %d values, %d bytes)", ErrTooManyValues, maxValues, maxValueBytes)
+			}
+			for _, f := range valueForms(line) {
+				g.add(f.keyword(), true, f)
+			}
+		}
+	}
+	r.keywords = g.kws
+	words := make([]string, len(g.kws))
+	for i, k := range g.kws {
+		words[i] = k.text
+	}
+	r.pf = buildPrefilter(words)
+	r.pool.New = func() any {
+		p := &proc{}
+		p.init(r)
+		return p
+	}
+	return r, nil
+}
+
+// String redacts s, returning the result and the number of secrets
+// replaced. When nothing is replaced the result is s itself.
+func (r *Redactor) String(s string) (string, int) {
+	// The engine only reads its input, so s is not copied.
+	out, n := r.run(unsafe.Slice(unsafe.StringData(s), len(s)))
+	if n == 0 {
+		return s, 0
+	}
+	return unsafe.String(unsafe.SliceData(out), len(out)), n
+}
+
+// Bytes redacts b, returning a new slice and the number of secrets replaced.
+// b is not modified.
+func (r *Redactor) Bytes(b []byte) ([]byte, int) {
+	out, n := r.run(b)
+	if n == 0 {
+		return bytes.Clone(b), 0
+	}
+	return out, n
+}
+
+// run redacts all of b. The output is a new buffer that nothing else
+// references (so String can hand it out as a string), or nil when nothing
+// was replaced.
+func (r *Redactor) run(b []byte) ([]byte, int) {
+	p := r.pool.Get().(*proc)
+	defer r.pool.Put(p)
+	p.reset()
+	p.whole = true
+	p.out = nil
+	p.step(b, 0, true)
+	out := p.out
+	p.out = nil
+	if p.count == 0 {
+		return nil, 0
+	}
+	return out, p.count
+}
+
+func (p *proc) reset() {
+	p.out = p.out[:0]
+	p.count = 0
+	p.block = blockState{pending: p.block.pending[:0]}
+	p.st = lineState{scalarIndent: -1}
+	p.forceTail = false
+}
+
+func (r *Redactor) appendReplacement(out []byte, kind string) []byte {
+	if !r.kindTags || kind == "" {
+		return append(out, Replacement...)
+	}
+	out = append(out, "[REDACTED:"...)
+	out = append(out, kind...)
+	return append(out, ']')
+}
+
+// ValuesFromEnv returns the values of the named environment variables, for
+// [Options.Values]. Names are trimmed of blanks; empty names and unset or
+// empty variables are skipped, so the MCP server can pass
+// strings.Split(os.Getenv("EXECKIT_MCP_SECRET_ENV"), ",") directly.
+func ValuesFromEnv(names []string) []string {
+	var out []string
+	for _, n := range names {
+		n = strings.TrimSpace(n)
+		if n == "" {
+			continue
+		}
+		if v, ok := os.LookupEnv(n); ok && v != "" {
+			out = append(out, v)
+		}
+	}
+	return out
+}
+
+// registry collects keywords and the matchers they trigger.
+type kwKey struct {
+	text  string
+	exact bool
+}
+
+type registry struct {
+	index map[kwKey]int
+	kws   []keyword
+}
+
+func (g *registry) add(text string, exact bool, m matcher) {
+	g.addPrefix(text, len(text), exact, m)
+}
+
+// addExpanded registers text, extended to 4 bytes with each byte of cont.
+func (g *registry) addExpanded(text string, plen int, cont *charset, m matcher) {
+	if len(text) >= 4 {
+		g.addPrefix(text, plen, true, m)
+		return
+	}
+	for c := 0; c < 256; c++ {
+		if cont[c] {
+			g.addExpanded(text+string(rune(c)), plen, cont, m)
+		}
+	}
+}
+
+// addPrefix registers text as a keyword whose first plen bytes are what the
+// matcher is told matched (so a 2-byte prefix can be registered as several
+// 3-byte keywords).
+func (g *registry) addPrefix(text string, plen int, exact bool, m matcher) {
+	k := kwKey{text: text, exact: exact}
+	if !exact {
+		k.text = strings.ToLower(text)
+	}
+	i, ok := g.index[k]
+	if !ok {
+		i = len(g.kws)
+		g.index[k] = i
+		g.kws = append(g.kws, keyword{text: k.text, exact: exact, plen: plen})
+	}
+	g.kws[i].matchers = append(g.kws[i].matchers, m)
+}
+
+var (
+	builtinOnce   sync.Once
+	builtinPrefix []*prefixRule
+	builtinLine   []*lineRule
+)
+
+// builtinRules registers every built-in rule and returns the line rules.
+func builtinRules(g *registry) []*lineRule {
+	builtinOnce.Do(func() {
+		builtinPrefix = prefixRules()
+		builtinLine = lineRules()
+	})
+	for _, r := range builtinPrefix {
+		for _, p := range r.prefixes {
+			// A prefix shorter than 4 bytes is entered once per possible
+			// continuation, which keeps the prefilter precise.
+			g.addExpanded(p, len(p), r.body, r)
+		}
+	}
+	for _, r := range builtinLine {
+		for _, k := range r.keywords {
+			g.add(k, false, r)
+		}
+	}
+	for _, k := range []string{"pass", "pwd", "_pw", "secret", "token", "key", "auth", "credential", "cred", "_pat", "pat=", "pat:", "sig"} {
+		g.add(k, false, assignMatcher{})
+	}
+	g.add("authorization", false, authHeaderMatcher{})
+	g.add("bearer", false, bearerMatcher{})
+	g.add("basic", false, basicMatcher{})
+	g.add("cookie", false, cookieMatcher{})
+	g.add("://", false, urlMatcher{})
+	g.add("-----begin ", false, pemMatcher{})
+	g.add("---- begin ", false, pemMatcher{})
+	g.add("putty-user-key-file-", false, ppkMatcher{})
+	g.add("data:", false, dataOpenMatcher{})
+	g.add(`data":`, false, dataOpenMatcher{})
+	for _, k := range []string{"name:", `name":`, `name" :`, "name =", "name=", `key":`, `key" :`} {
+		g.add(k, false, envNameMatcher{})
+	}
+	return builtinLine
+}
+
+// keyword returns the prefilter keyword of a declared-value form: its first
+// 16 bytes (the matcher checks the rest), which bounds the prefilter.
+func (m *valueMatcher) keyword() string {
+	if len(m.full) > 16 {
+		return string(m.full[:16])
+	}
+	return string(m.full)
+}
+
+// valueForms lists the encodings of a declared value to look for.
+func valueForms(v string) []*valueMatcher {
+	seen := map[string]bool{}
+	var out []*valueMatcher
+	add := func(s string, word, b64 bool) {
+		if seen[s] || len(s) == 0 {
+			return
+		}
+		seen[s] = true
+		out = append(out, &valueMatcher{full: []byte(s), word: word, b64: b64})
+	}
+	add(v, len(v) < 8 && isWord(v[0]) && isWord(v[len(v)-1]), false)
+	add(url.QueryEscape(v), false, false)
+	add(url.PathEscape(v), false, false)
+	var jb bytes.Buffer
+	enc := json.NewEncoder(&jb)
+	enc.SetEscapeHTML(false)
+	if enc.Encode(v) == nil {
+		j := strings.TrimSuffix(jb.String(), "\n")
+		add(j[1:len(j)-1], false, false)
+	}
+	// Base64 at each alignment inside a longer encoded string: encode with
+	// 0, 1 or 2 bytes in front and keep only the characters fixed by the
+	// value alone.
+	for k := 0; k < 3; k++ {
+		buf := make([]byte, k+len(v))
+		copy(buf[k:], v)
+		e := base64.RawStdEncoding.EncodeToString(buf)
+		drop := (8*k + 5) / 6
+		keep := 8 * len(buf) / 6
+		if keep-drop < 6 {
+			continue
+		}
+		core := e[drop:keep]
+		add(core, false, true)
+		add(strings.NewReplacer("+", "-", "/", "_").Replace(core), false, true)
+	}
+	return out
+}

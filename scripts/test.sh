@@ -1,0 +1,38 @@
+#!/usr/bin/env bash
+# The one test command: installs and starts every fixture the tests need
+# (shells, git, OpenSSH server, Docker engine, Python venv), then runs all Go
+# and Python tests with the race detector. Safe to run again.
+set -euo pipefail
+cd "$(dirname "$0")/.."
+export EXECKIT_REQUIRE_FIXTURES=1
+
+need=()
+for p in busybox:busybox-static dash:dash git:git sshd:openssh-server ssh-keygen:openssh-client dockerd:docker.io; do
+  command -v "${p%%:*}" >/dev/null 2>&1 || [ -x "/usr/sbin/${p%%:*}" ] || need+=("${p#*:}")
+done
+if [ ${#need[@]} -gt 0 ]; then
+  echo "test.sh: installing ${need[*]}" >&2
+  if [ "$(id -u)" = 0 ]; then SUDO=; else SUDO=sudo; fi
+  $SUDO env DEBIAN_FRONTEND=noninteractive apt-get update -q >/dev/null || true
+  $SUDO env DEBIAN_FRONTEND=noninteractive apt-get install -y -q "${need[@]}" >/dev/null
+fi
+
+# Fixture scripts start what the tests need and is not started per test
+# (dockerd without networking); each prints shell assignments for the tests.
+for f in scripts/fixtures.d/*.sh; do
+  [ -e "$f" ] || continue
+  eval "$("$f")"
+done
+
+echo "test.sh: gofmt / go vet" >&2
+unformatted=$(gofmt -l $(git ls-files '*.go' 2>/dev/null || find . -name '*.go'))
+if [ -n "$unformatted" ]; then echo "gofmt needed: $unformatted" >&2; exit 1; fi
+go vet ./...
+
+echo "test.sh: go test -race" >&2
+go test -race -count=1 -timeout 20m ./...
+
+if [ -x scripts/test-python.sh ]; then
+  scripts/test-python.sh
+fi
+echo "test.sh: all tests passed" >&2

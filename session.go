@@ -1,0 +1,807 @@
+package execkit
+
+import (
+	"context"
+	"errors"
+	"fmt"
+	"io"
+	"regexp"
+	"sort"
+	"strconv"
+	"strings"
+	"sync"
+	"sync/atomic"
+	"time"
+
+	"github.com/execkit/execkit/internal/clean"
+	"github.com/execkit/execkit/internal/proctree"
+	"github.com/execkit/execkit/policy"
+	"github.com/execkit/execkit/redact"
+	"github.com/execkit/execkit/transport"
+	"github.com/execkit/execkit/transport/local"
+	"mvdan.cc/sh/v3/syntax"
+)
+
+// Session is one long-lived shell reached through a transport. The shell's
+// state (working directory, variables, functions, aliases, set options)
+// persists from one Exec to the next.
+//
+// A Session is safe for concurrent use. Calls run one at a time, in the order
+// they acquire the session: a second Exec waits for the first (or returns
+// ErrBusy if its context ends first). Close may be called at any time; it
+// interrupts a running Exec.
+type Session struct {
+	id   string
+	t    transport.Transport
+	proc transport.Process
+	// ownsTransport: Close closes t too (OpenLocal).
+	ownsTransport bool
+
+	d   *dialect
+	pid int
+	// interactive: an interrupt makes the shell abandon the rest of the
+	// command line and read on, so it is sent to the shell too.
+	interactive bool
+	skew        time.Duration // remote clock minus ours
+	// remoteClock: the shell reported its clock, so skew is known.
+	remoteClock bool
+	timeout     time.Duration
+	grace       time.Duration
+	maxChars    int
+	budget      *Budget
+	fence       *policy.Fence
+	redactor    *redact.Redactor
+	store       *outputStore
+	observe     func(*Event)
+
+	stdin      io.WriteCloser
+	out, errs  *demux
+	exited     chan struct{} // closed when the shell process has exited
+	exitStatus int
+	exitErr    error
+
+	run chan struct{} // one slot: the Exec in progress
+
+	mu       sync.Mutex
+	cwd      string
+	ended    error
+	lastUsed time.Time
+
+	closeOnce sync.Once
+}
+
+var sessionSeq atomic.Int64
+
+// Option configures what a Config cannot hold because it is not data.
+type Option func(*options)
+
+type options struct {
+	observe func(*Event)
+}
+
+// WithObserver registers a function that receives every event of the session
+// (open, exec, blocked, close), already redacted; an audit log is one. It is
+// called synchronously, in order, and must not call back into the session.
+func WithObserver(f func(*Event)) Option {
+	return func(o *options) {
+		prev := o.observe
+		if prev == nil {
+			o.observe = f
+			return
+		}
+		o.observe = func(e *Event) { prev(e); f(e) }
+	}
+}
+
+// Labeler is implemented by transports whose sessions carry more than their
+// kind in the session id (ssh: user@host:port, docker: the container).
+type Labeler interface {
+	Label() string
+}
+
+// OpenLocal opens a session in a shell on this machine. Close also releases
+// the local transport.
+func OpenLocal(ctx context.Context, cfg *Config, opts ...Option) (*Session, error) {
+	t := local.New()
+	s, err := Open(ctx, t, cfg, opts...)
+	if err != nil {
+		t.Close()
+		return nil, err
+	}
+	s.ownsTransport = true
+	return s, nil
+}
+
+// detectShell starts bash where the machine has one, else sh; both
+// interactive (an interrupt abandons the command line and the shell reads
+// the next), neither reading startup files.
+//
+// busybox ash is the exception: in interactive mode it reads end-of-file
+// when a background job exits while it waits for input, so it runs
+// non-interactively (-s).
+const detectShell = `if command -v bash >/dev/null 2>&1; then exec bash --noprofile --norc --noediting +o history -i; fi
+case "$(readlink /proc/$$/exe 2>/dev/null)" in *busybox*) exec sh -s;; esac
+exec sh -i`
+
+var envName = regexp.MustCompile(`^[A-Za-z_][A-Za-z0-9_]*$`)
+
+// Open starts a session over t. The transport is the only part that differs
+// between local, SSH and Docker; everything else is the same code. The caller
+// keeps ownership of t: Close ends the shell, not the transport.
+func Open(ctx context.Context, t transport.Transport, cfg *Config, opts ...Option) (*Session, error) {
+	if cfg == nil {
+		cfg = &Config{}
+	}
+	var o options
+	for _, opt := range opts {
+		opt(&o)
+	}
+	s := &Session{
+		t:        t,
+		timeout:  cfg.Timeout,
+		grace:    cfg.Grace,
+		maxChars: cfg.MaxChars,
+		budget:   cfg.Budget,
+		observe:  o.observe,
+		run:      make(chan struct{}, 1),
+		exited:   make(chan struct{}),
+	}
+	if s.timeout <= 0 {
+		s.timeout = DefaultTimeout
+	}
+	if s.grace <= 0 {
+		s.grace = DefaultGrace
+	}
+	if s.maxChars <= 0 {
+		s.maxChars = DefaultMaxChars
+	}
+	keep := cfg.OutputKeep
+	switch {
+	case keep == 0:
+		keep = DefaultOutputKeep
+	case keep < 0:
+		keep = 0
+	}
+	s.store = newOutputStore(keep)
+	if _, err := cfg.Budget.compile(s.maxChars); err != nil {
+		return nil, err
+	}
+	fence, err := policy.Compile(cfg.OperatorPolicy, cfg.Policy)
+	if err != nil {
+		return nil, fmt.Errorf("execkit: %w", err)
+	}
+	s.fence = fence
+	red, err := redact.New(&redact.Options{Values: cfg.Secrets, KindTags: cfg.RedactKinds})
+	if err != nil {
+		return nil, fmt.Errorf("execkit: %w", err)
+	}
+	s.redactor = red
+	env, err := envScript(cfg.Env)
+	if err != nil {
+		return nil, err
+	}
+	if strings.ContainsRune(cfg.Dir, 0) {
+		return nil, errors.New("execkit: cwd contains a NUL byte")
+	}
+
+	argv := cfg.Shell
+	if len(argv) == 0 {
+		argv = []string{"sh", "-c", detectShell}
+	}
+	proc, err := t.Start(ctx, &transport.Command{Argv: argv})
+	if err != nil {
+		return nil, fmt.Errorf("execkit: start shell: %w", err)
+	}
+	s.proc = proc
+	s.stdin = proc.Stdin()
+	s.out = newDemux(proc.Stdout())
+	s.errs = newDemux(proc.Stderr())
+	go s.out.run()
+	go s.errs.run()
+	go func() {
+		s.exitStatus, s.exitErr = proc.Wait()
+		close(s.exited)
+	}()
+
+	n := sessionSeq.Add(1)
+	s.id = strconv.FormatInt(n, 10) + "_" + sanitizeID(t.Kind())
+	if l, ok := t.(Labeler); ok && l.Label() != "" {
+		s.id += "_" + sanitizeID(l.Label())
+	}
+
+	if err := s.handshake(ctx, env, cfg.Dir); err != nil {
+		s.kill()
+		return nil, err
+	}
+	s.lastUsed = time.Now()
+	s.emit(&Event{Type: "open", Cwd: s.cwd})
+	return s, nil
+}
+
+// sanitizeID keeps the characters of an id part that are safe in file
+// names, URLs and logs.
+func sanitizeID(s string) string {
+	var b strings.Builder
+	for _, r := range s {
+		switch {
+		case r >= 'a' && r <= 'z', r >= 'A' && r <= 'Z', r >= '0' && r <= '9', r == '.', r == '-', r == '@', r == ':':
+			b.WriteRune(r)
+		default:
+			b.WriteByte('_')
+		}
+		if b.Len() >= 64 {
+			break
+		}
+	}
+	return b.String()
+}
+
+func envScript(env map[string]string) (string, error) {
+	merged := make(map[string]string, len(DefaultEnv)+len(env))
+	for k, v := range DefaultEnv {
+		merged[k] = v
+	}
+	for k, v := range env {
+		if !envName.MatchString(k) {
+			return "", fmt.Errorf("execkit: env name %q is not a valid shell variable name", k)
+		}
+		if strings.ContainsRune(v, 0) {
+			return "", fmt.Errorf("execkit: env value of %s contains a NUL byte", k)
+		}
+		merged[k] = v
+	}
+	keys := make([]string, 0, len(merged))
+	for k := range merged {
+		keys = append(keys, k)
+	}
+	sort.Strings(keys)
+	var b strings.Builder
+	for _, k := range keys {
+		b.WriteString("export " + k + "=" + quote(merged[k]) + "\n")
+	}
+	return b.String(), nil
+}
+
+// handshake finds out which shell runs, installs the frame helpers and the
+// environment, and moves to dir.
+func (s *Session) handshake(ctx context.Context, env, dir string) error {
+	ctx, cancel := context.WithTimeout(ctx, 30*time.Second)
+	defer cancel()
+	// Plain POSIX: no helpers exist yet. The nonces are not secret here,
+	// since no command of the agent's has run.
+	st, e := newNonce(), newNonce()
+	line := `printf '\036EKS%s\036' ` + st + `; printf '\036EKS%s\036' ` + st + ` >&2; printf '%s %s %s %s' "$$" "$-" "${BASH_VERSION:+bash}" "$(date +%s 2>/dev/null)"; printf '\036EKE%s\036%s:' ` + e + ` 0; pwd; printf '\036EKT%s\036' ` + e + `; printf '\036EKE%s\036' ` + e + " >&2\n"
+	var body strings.Builder
+	fo := &frame{start: startMarker(st), ends: []string{e}, sink: &body, stdout: true, done: make(chan frameEnd, 1)}
+	fe := &frame{start: startMarker(st), ends: []string{e}, sink: io.Discard, done: make(chan frameEnd, 1)}
+	s.out.set(fo)
+	s.errs.set(fe)
+	if err := s.write(line); err != nil {
+		return err
+	}
+	if err := s.awaitBoth(ctx, fo, fe); err != nil {
+		return err
+	}
+	f := strings.Fields(body.String())
+	if len(f) < 2 {
+		return errors.New("execkit: the shell did not report its process id")
+	}
+	pid, err := strconv.Atoi(f[0])
+	if err != nil || pid <= 1 {
+		return fmt.Errorf("execkit: the shell reported a bad process id %q", f[0])
+	}
+	s.pid = pid
+	s.d = &posixDialect
+	if len(f) > 1 {
+		s.interactive = strings.Contains(f[1], "i")
+	}
+	rest := f[2:]
+	if len(rest) > 0 && rest[0] == "bash" {
+		s.d = &bashDialect
+		rest = rest[1:]
+	}
+	if len(rest) > 0 {
+		if remote, err := strconv.ParseInt(rest[0], 10, 64); err == nil {
+			s.skew = time.Unix(remote, 0).Sub(time.Now()).Round(time.Second)
+			s.remoteClock = true
+		}
+	}
+
+	if err := s.write(s.d.init + env); err != nil {
+		return err
+	}
+	cmd := ":"
+	if dir != "" {
+		cmd = "cd -- " + quote(dir)
+	}
+	res, err := s.execFramed(ctx, cmd, "", &compiledBudget{maxChars: 4096}, nil)
+	if err != nil {
+		return err
+	}
+	if res.ExitCode != 0 {
+		if dir != "" {
+			return fmt.Errorf("execkit: cannot use %q as the working directory: %s", dir, strings.TrimSpace(res.Stderr))
+		}
+		return fmt.Errorf("execkit: shell start-up failed: %s", strings.TrimSpace(res.Stderr))
+	}
+	return nil
+}
+
+// write sends text to the shell's stdin.
+func (s *Session) write(text string) error {
+	_, err := io.WriteString(s.stdin, text)
+	if err != nil {
+		return s.endWith(fmt.Sprintf("the shell no longer reads commands (%v)", err))
+	}
+	return nil
+}
+
+// awaitBoth waits for both streams' frames to end (used at start-up only).
+func (s *Session) awaitBoth(ctx context.Context, fo, fe *frame) error {
+	var gotOut, gotErr bool
+	for !gotOut || !gotErr {
+		select {
+		case <-fo.done:
+			gotOut = true
+		case <-fe.done:
+			gotErr = true
+		case <-s.exited:
+			return s.endWith(s.exitReason())
+		case <-ctx.Done():
+			return fmt.Errorf("execkit: the shell did not start: %w", ctx.Err())
+		}
+	}
+	s.out.clear(fo)
+	s.errs.clear(fe)
+	return nil
+}
+
+// ID returns the session's id: "<n>_<transport>[_<label>]".
+func (s *Session) ID() string { return s.id }
+
+// Transport returns the transport's kind: "local", "ssh" or "docker".
+func (s *Session) Transport() string { return s.t.Kind() }
+
+// Cwd returns the shell's working directory after the last command.
+func (s *Session) Cwd() string {
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	return s.cwd
+}
+
+// LastUsed returns when the session last started or finished a call.
+func (s *Session) LastUsed() time.Time {
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	return s.lastUsed
+}
+
+// Err returns nil while the session is usable, else an error wrapping
+// ErrSessionEnded that says why it ended.
+func (s *Session) Err() error {
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	return s.ended
+}
+
+// Done returns a channel closed when the session's shell has exited.
+func (s *Session) Done() <-chan struct{} { return s.exited }
+
+// endWith marks the session ended (once) and returns the error.
+func (s *Session) endWith(reason string) error {
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	if s.ended == nil {
+		s.ended = &endedError{reason: reason}
+	}
+	return s.ended
+}
+
+func (s *Session) exitReason() string {
+	<-s.exited
+	if s.exitErr != nil {
+		return s.exitErr.Error()
+	}
+	if s.exitStatus > 128 && s.exitStatus < 128+65 {
+		return fmt.Sprintf("the shell was killed by signal %d", s.exitStatus-128)
+	}
+	return fmt.Sprintf("the shell exited with status %d (exit, exec, or a failure under set -e)", s.exitStatus)
+}
+
+// Exec runs command in the session's shell and returns its Result. A nonzero
+// exit, a timeout or a truncated output is reported in the Result; err is
+// non-nil only when there is no result: the policy denied the command
+// (*PolicyError), the budget is bad (*BudgetError), the command cannot be
+// sent (*CommandError), or the session has ended (ErrSessionEnded).
+//
+// The command's stdin is /dev/null unless opts.Stdin is set. When the
+// timeout passes or ctx ends, the command's processes are interrupted (INT,
+// then TERM, then KILL, a grace period apart), the Result has TimedOut set
+// and the partial output, and the session keeps its state.
+func (s *Session) Exec(ctx context.Context, command string, opts *ExecOptions) (*Result, error) {
+	if opts == nil {
+		opts = &ExecOptions{}
+	}
+	select {
+	case s.run <- struct{}{}:
+	case <-ctx.Done():
+		return nil, fmt.Errorf("%w: another command is still running (%v)", ErrBusy, ctx.Err())
+	}
+	defer func() { <-s.run }()
+	if err := s.Err(); err != nil {
+		return nil, err
+	}
+	s.touch()
+	defer s.touch()
+
+	if strings.IndexByte(command, 0) >= 0 {
+		return nil, &CommandError{Reason: "it contains a NUL byte, which no shell can read"}
+	}
+	if strings.IndexByte(opts.Stdin, 0) >= 0 && s.d.kind != kindBash {
+		return nil, &CommandError{Reason: "stdin contains a NUL byte, which a POSIX sh here-document cannot carry"}
+	}
+	command = strings.ReplaceAll(command, "\r\n", "\n")
+	budget := opts.Budget
+	if budget == nil {
+		budget = s.budget
+	}
+	cb, err := budget.compile(s.maxChars)
+	if err != nil {
+		return nil, err
+	}
+	if err := s.fence.Check(command); err != nil {
+		s.emit(&Event{Type: "blocked", Command: s.redactText(command), Error: err.Error()})
+		return nil, err
+	}
+	timeout := s.timeout
+	if opts.Timeout > 0 {
+		timeout = opts.Timeout
+	}
+	ctx, cancel := context.WithTimeout(ctx, timeout)
+	defer cancel()
+
+	if res, ok := s.syntaxError(ctx, command); ok {
+		s.emit(&Event{Type: "exec", Command: s.redactText(command), Result: res})
+		return res, nil
+	}
+	res, err := s.execFramed(ctx, command, opts.Stdin, cb, opts.OnOutput)
+	if err != nil {
+		return nil, err
+	}
+	s.emit(&Event{Type: "exec", Command: s.redactText(command), Result: res})
+	return res, nil
+}
+
+func (s *Session) touch() {
+	s.mu.Lock()
+	s.lastUsed = time.Now()
+	s.mu.Unlock()
+}
+
+// syntaxError answers a multi-line command that does not parse with the
+// shell's own message, without running any of it. A one-line command needs
+// no check: the shell parses a whole line before running any of it.
+func (s *Session) syntaxError(ctx context.Context, command string) (*Result, bool) {
+	if !strings.Contains(command, "\n") {
+		return nil, false
+	}
+	lang := syntax.LangPOSIX
+	shell := "sh"
+	if s.d.kind == kindBash {
+		lang, shell = syntax.LangBash, "bash"
+	}
+	_, perr := syntax.NewParser(syntax.Variant(lang)).Parse(strings.NewReader(command), "")
+	if perr == nil {
+		return nil, false
+	}
+	// Our parser and the shell can disagree: the shell has the last word.
+	start := time.Now()
+	out, err := s.t.Run(ctx, &transport.Command{Argv: []string{shell, "-n"}, Stdin: strings.NewReader(command)})
+	if err != nil || out.ExitCode == 0 {
+		return nil, false
+	}
+	msg, n := s.redactor.String(clean.String(string(out.Stderr)))
+	return &Result{Stderr: msg, ExitCode: out.ExitCode, Duration: time.Since(start), Cwd: s.Cwd(), Redacted: n}, true
+}
+
+// stream is one output stream's pipeline: clean, redact, then keep (for
+// Output) and shape.
+type stream struct {
+	noise   *noiseFilter // bash's interactive-mode notices (stderr only)
+	cleaner *clean.Writer
+	red     *redact.Writer
+	spool   *spool
+	shaper  *shaper
+}
+
+type notifyWriter struct {
+	name string
+	f    func(string, []byte)
+}
+
+func (w notifyWriter) Write(p []byte) (int, error) {
+	w.f(w.name, p)
+	return len(p), nil
+}
+
+func (s *Session) newStream(name string, cb *compiledBudget, sp *spool, notify func(string, []byte)) *stream {
+	st := s.newPipeline(name, cb, sp, notify)
+	if name == "stderr" && s.d.kind == kindBash {
+		st.noise = newNoiseFilter(st.cleaner)
+	}
+	return st
+}
+
+// input is where the stream's raw bytes go.
+func (st *stream) input() io.Writer {
+	if st.noise != nil {
+		return st.noise
+	}
+	return st.cleaner
+}
+
+func (s *Session) newPipeline(name string, cb *compiledBudget, sp *spool, notify func(string, []byte)) *stream {
+	st := &stream{spool: sp, shaper: newShaper(cb)}
+	var dst io.Writer = st.shaper
+	if sp != nil {
+		dst = io.MultiWriter(sp, st.shaper)
+	}
+	if notify != nil {
+		dst = io.MultiWriter(dst, notifyWriter{name, notify})
+	}
+	st.red = s.redactor.NewWriter(dst)
+	st.cleaner = clean.NewWriter(st.red)
+	return st
+}
+
+// finish flushes the pipeline and returns the shaped text.
+func (st *stream) finish() (string, StreamReport, bool) {
+	if st.noise != nil {
+		st.noise.Close()
+	}
+	st.cleaner.Close()
+	st.red.Close()
+	text, rep := st.shaper.finish()
+	// A few odd bytes in a short output are shown, not summarised.
+	stats := st.cleaner.Stats()
+	binary := stats.BytesIn >= 64 && stats.LooksBinary()
+	if binary {
+		text = fmt.Sprintf("[binary output: %d bytes]\n", st.cleaner.Stats().BytesIn)
+		st.shaper.truncated = true
+	}
+	return text, rep, binary
+}
+
+// execFramed runs one framed command and builds its Result.
+func (s *Session) execFramed(ctx context.Context, command, input string, cb *compiledBudget, notify func(string, []byte)) (*Result, error) {
+	sout, serr := s.store.newCapture()
+	so := s.newStream("stdout", cb, sout, notify)
+	se := s.newStream("stderr", cb, serr, notify)
+
+	st, e := newNonce(), newNonce()
+	fo := &frame{start: startMarker(st), ends: []string{e}, sink: so.input(), stdout: true, done: make(chan frameEnd, 1)}
+	fe := &frame{start: startMarker(st), ends: []string{e}, sink: se.input(), done: make(chan frameEnd, 1)}
+	s.out.set(fo)
+	s.errs.set(fe)
+
+	line := s.d.frameLine(command, input, st, e)
+	since := proctree.Now()
+	sinceWall := time.Now().Add(s.skew)
+	start := time.Now()
+	writeErr := make(chan error, 1)
+	go func() {
+		_, err := io.WriteString(s.stdin, line)
+		writeErr <- err
+	}()
+
+	var outEnd, errEnd *frameEnd
+	timedOut := false
+	ended := ""
+	step := 0 // interrupt escalation: 0 none, 1 INT sent, 2 TERM, 3 KILL, 4 shell killed
+	var stepTimer <-chan time.Time
+	done := ctx.Done()
+	for outEnd == nil || errEnd == nil {
+		select {
+		case end := <-fo.done:
+			outEnd = &end
+		case end := <-fe.done:
+			errEnd = &end
+		case err := <-writeErr:
+			if err != nil {
+				ended = fmt.Sprintf("the shell no longer reads commands (%v)", err)
+				s.waitStreams()
+				goto finished
+			}
+		case <-done:
+			done = nil
+			timedOut = true
+			if s.interactive {
+				r := newNonce()
+				s.out.addEnd(fo, r)
+				s.errs.addEnd(fe, r)
+				s.signalTree("INT", true, since, sinceWall)
+				// An interrupted interactive shell abandons the rest of
+				// the frame and reads on: ask it for the end marker again.
+				go io.WriteString(s.stdin, recoveryLine(r))
+			} else {
+				// A non-interactive shell would die of the INT itself.
+				s.signalTree("INT", false, since, sinceWall)
+			}
+			step = 1
+			stepTimer = time.After(s.grace)
+		case <-stepTimer:
+			switch step {
+			case 1:
+				s.signalTree("TERM", false, since, sinceWall)
+			case 2:
+				s.signalTree("KILL", false, since, sinceWall)
+			case 3:
+				// Still no marker: the shell itself is stuck (a builtin
+				// loop that ignores INT). Nothing short of killing it helps.
+				ended = "the command could not be interrupted (a shell loop that ignores SIGINT), so the shell was killed"
+				s.kill()
+				s.waitStreams()
+				goto finished
+			}
+			step++
+			stepTimer = time.After(s.grace)
+		case <-s.exited:
+			ended = s.exitReason()
+			s.waitStreams()
+			goto finished
+		}
+	}
+finished:
+	dur := time.Since(start)
+	s.out.clear(fo)
+	s.errs.clear(fe)
+	res := &Result{Duration: dur, TimedOut: timedOut}
+	var outRep, errRep StreamReport
+	var bin [2]bool
+	res.Stdout, outRep, bin[0] = so.finish()
+	res.Stderr, errRep, bin[1] = se.finish()
+	res.Redacted = so.red.Count() + se.red.Count()
+	res.Truncated = so.shaper.truncated || se.shaper.truncated || sout.dropped || serr.dropped
+	if cb.set {
+		res.Budget = &BudgetReport{Stdout: outRep, Stderr: errRep}
+	}
+	if ended != "" {
+		<-s.exited
+		if s.d.kind == kindBash && s.interactive {
+			// An interactive bash says "exit" as it leaves.
+			res.Stderr = strings.TrimSuffix(res.Stderr, "exit\n")
+		}
+		res.ExitCode = s.exitStatus
+		res.Cwd = s.Cwd()
+		res.Ended = ended
+		s.endWith(ended)
+		s.kill()
+	} else {
+		if outEnd.ok {
+			res.ExitCode = outEnd.status
+		}
+		if outEnd.ok && outEnd.cwd != "" {
+			s.mu.Lock()
+			s.cwd = outEnd.cwd
+			s.mu.Unlock()
+		}
+		res.Cwd = s.Cwd()
+	}
+	if res.Truncated || cb.set {
+		meta := *res
+		meta.Stdout, meta.Stderr, meta.Budget = "", "", nil
+		res.OutputID = s.store.add(meta, sout, serr, bin)
+	} else {
+		sout.close()
+		serr.close()
+	}
+	return res, nil
+}
+
+// waitStreams gives the readers a moment to drain what a dead shell wrote,
+// then kills what is left holding the pipes.
+func (s *Session) waitStreams() {
+	t := time.NewTimer(500 * time.Millisecond)
+	defer t.Stop()
+	for _, d := range []*demux{s.out, s.errs} {
+		select {
+		case <-d.eof:
+		case <-t.C:
+		}
+	}
+	s.proc.Kill()
+	<-s.out.eof
+	<-s.errs.eof
+}
+
+// signalTree sends sig to the processes the current command started (and to
+// the shell itself when shell is set).
+func (s *Session) signalTree(sig string, shell bool, since uint64, sinceWall time.Time) {
+	if sg, ok := s.t.(transport.Signaler); ok {
+		pids, _ := sg.Descendants(s.pid, since)
+		if shell {
+			// The shell first: it must know it was interrupted before its
+			// child dies, or it just runs the next command.
+			sg.Signal([]int{s.pid}, sig)
+		}
+		sg.Signal(pids, sig)
+		return
+	}
+	ctx, cancel := context.WithTimeout(context.Background(), 10*time.Second)
+	defer cancel()
+	incl := "0"
+	if shell {
+		incl = "1"
+	}
+	// A second of slack for the remote clock's whole-second precision.
+	epoch := strconv.FormatInt(sinceWall.Unix()-1, 10)
+	if !s.remoteClock {
+		epoch = "0" // the remote's time is unknown: every descendant
+	}
+	s.t.Run(ctx, &transport.Command{Argv: []string{"sh", "-c", proctree.Script, "sh", sig, strconv.Itoa(s.pid), epoch, incl}})
+}
+
+// kill ends the shell and everything it started.
+func (s *Session) kill() {
+	if s.proc != nil {
+		s.proc.Kill()
+	}
+}
+
+// Output returns a past command's full output, shaped again by b (nil: the
+// session's character cap only). id is a Result's OutputID.
+func (s *Session) Output(id string, b *Budget) (*Result, error) {
+	so := s.store.get(id)
+	if so == nil {
+		return nil, fmt.Errorf("%w %q", ErrUnknownOutput, id)
+	}
+	cb, err := b.compile(s.maxChars)
+	if err != nil {
+		return nil, err
+	}
+	res := so.meta
+	res.OutputID = id
+	var reps [2]StreamReport
+	var trunc [2]bool
+	for i, sp := range []*spool{so.stdout, so.stderr} {
+		sh := newShaper(cb)
+		io.Copy(sh, sp.reader())
+		text, rep := sh.finish()
+		reps[i], trunc[i] = rep, sh.truncated
+		if i == 0 {
+			res.Stdout = text
+		} else {
+			res.Stderr = text
+		}
+	}
+	res.Truncated = trunc[0] || trunc[1] || so.dropped
+	res.Budget = nil
+	if cb.set {
+		res.Budget = &BudgetReport{Stdout: reps[0], Stderr: reps[1]}
+	}
+	return &res, nil
+}
+
+// Close ends the session: the shell and everything it started are killed and
+// kept outputs are dropped. A running Exec returns with the session ended.
+// Close is idempotent and returns nil.
+func (s *Session) Close() error {
+	s.closeOnce.Do(func() {
+		s.endWith("the session was closed")
+		s.kill()
+		// Wait for a running Exec to notice, then drop kept output.
+		s.run <- struct{}{}
+		<-s.run
+		s.store.close()
+		if s.ownsTransport {
+			s.t.Close()
+		}
+		s.emit(&Event{Type: "close"})
+	})
+	return nil
+}
+
+func (s *Session) redactText(t string) string {
+	out, _ := s.redactor.String(t)
+	return out
+}
