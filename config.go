@@ -52,7 +52,31 @@ type Config struct {
 	Secrets []string `json:"secrets,omitempty"`
 	// RedactKinds writes "[REDACTED:kind]" instead of "[REDACTED]".
 	RedactKinds bool `json:"redact_kinds,omitempty"`
+
+	// Workspace enables checkpoints (see Session.Checkpoint): the directory,
+	// on the session's machine, whose files a checkpoint snapshots. Empty
+	// disables them; it never defaults to the working directory or $HOME.
+	Workspace string `json:"workspace,omitempty"`
+	// Paths narrows checkpoints to these paths inside Workspace; empty
+	// means all of it.
+	Paths []string `json:"paths,omitempty"`
+	// CheckpointIgnores are extra gitignore-style patterns excluded from
+	// checkpoints, on top of the built-in ones (.git, node_modules, build
+	// and cache directories, virtualenvs, .ssh, .aws, ...).
+	CheckpointIgnores []string `json:"checkpoint_ignores,omitempty"`
+	// AutoSnapshot takes a checkpoint before each command that may change
+	// files.
+	AutoSnapshot bool `json:"auto_snapshot,omitempty"`
+	// CheckpointDir is where local shadow repositories live; empty means
+	// the user's cache directory (execkit/checkpoints). Operator setting.
+	CheckpointDir string `json:"checkpoint_dir,omitempty"`
+	// CheckpointKeep is how many checkpoints a workspace keeps (oldest
+	// dropped first); zero means DefaultCheckpointKeep.
+	CheckpointKeep int `json:"checkpoint_keep,omitempty"`
 }
+
+// DefaultCheckpointKeep is the checkpoints kept per workspace by default.
+const DefaultCheckpointKeep = 50
 
 // Defaults for zero Config and ExecOptions fields.
 const (
@@ -96,6 +120,9 @@ type ExecOptions struct {
 	Stdin string `json:"stdin,omitempty"`
 	// Budget overrides the session's default budget.
 	Budget *Budget `json:"budget,omitempty"`
+	// OnTimeout is what a timeout does: "" or "interrupt" interrupts the
+	// command; "continue" leaves it running as a job (see Result.JobID).
+	OnTimeout string `json:"on_timeout,omitempty"`
 	// OnOutput, if set, receives the command's cleaned and redacted output
 	// as it arrives (stream is "stdout" or "stderr"), for live progress. It
 	// is called from the session's reader goroutines and must not block.

@@ -10,24 +10,26 @@ import (
 	"sync"
 )
 
-// The frame: every command is sent to the shell as one unit that the shell
-// parses completely before running any of it,
+// The frame: every command is sent to the shell as one line that the shell
+// parses completely before running any of it (bash shown; POSIX shells use
+// `command printf`, `command eval` and descriptors 8 and 9):
 //
-//	\__ek_s S '';\eval 'COMMAND' </dev/null FDS;{ \__ek_e $? <<'X'
-//	E
-//	X
-//	} 2>/dev/null
+//	builtin printf '\036EKS%s\036%s' S '' >&253; (the same >&254);
+//	\eval 'COMMAND' </dev/null;
+//	{ __ek_rc=$?; __ek_e() { builtin printf '...' E "$__ek_rc" "${PWD-}" E >&253; ... >&254; };
+//	  __ek_e; builtin unset -f __ek_e; builtin unset __ek_rc; } 2>/dev/null
 //
-// __ek_s writes a start marker carrying S to both streams; __ek_e reads E
-// from its here-document and writes the end marker with the exit status and
+// The start markers carry S; the end markers carry E, the exit status and
 // the working directory. E is fresh per command and exists only in the
-// shell's parsed command, never in a variable, the environment, the input
-// pipe or history while the command runs, so nothing the command prints
-// can forge the end of its own output. (The '' after S keeps S out of $_.)
-// POSIX shells run `command eval`, so a syntax error fails the eval instead
-// of abandoning the line and its end marker. Markers go to descriptors saved at
-// start-up (FDS closes them for the command), so `exec >file` in a command
-// cannot swallow them.
+// shell's parsed command line while the command runs: not in a variable, a
+// function, the environment, the input pipe or history, so nothing the
+// command prints can forge the end of its own output. Bash defines the
+// function that holds E only after the command, and a DEBUG trap does not
+// run inside functions, so even a trap the command leaves behind never sees
+// E. The ” keeps S out of $_. POSIX shells run `command eval`, so a syntax
+// error fails the eval instead of abandoning the line and its end marker.
+// Markers go to descriptors saved at start-up, so `exec >file` in a command
+// cannot swallow them; 2>/dev/null hides the trailer from `set -x`.
 //
 // Stdout carries  RS "EKS" S RS  ...output...  RS "EKE" E RS STATUS ":" PWD "\n" RS "EKT" E RS
 // stderr carries  RS "EKS" S RS  ...output...  RS "EKE" E RS
@@ -67,38 +69,40 @@ const (
 
 // dialect holds the per-shell pieces of the frame.
 type dialect struct {
-	kind      shellKind
-	init      string // defines __ek_s and __ek_e, saves the marker descriptors
-	eval      string // how the command is evaluated
-	closeFDs  string // redirections that hide the marker descriptors from a command
+	kind   shellKind
+	init   string // saves the marker descriptors, quiets prompts and history
+	out    string // descriptor of saved stdout
+	err    string // descriptor of saved stderr
+	prefix string // how builtins are called past user functions
+	eval   string // how the command is evaluated
+	// inputFrom redirects a command's stdin from data; nil: a here-document.
 	inputFrom func(data string) string
 }
 
 var bashDialect = dialect{
-	kind: kindBash,
-	eval: `\eval `,
+	kind:   kindBash,
+	out:    "253",
+	err:    "254",
+	prefix: "builtin ",
+	eval:   `\eval `,
 	init: `PS1='' PS2='' PS0='' PS4='+ '; unset PROMPT_COMMAND HISTFILE MAILCHECK; set +o history +H +m
 exec 253>&1 254>&2
-__ek_s() { builtin printf '\036EKS%s\036' "$1" >&253; builtin printf '\036EKS%s\036' "$1" >&254; }
-__ek_e() { IFS= builtin read -r __ek_n; builtin printf '\036EKE%s\036%s:' "$__ek_n" "$1" >&253; builtin pwd >&253; builtin printf '\036EKT%s\036' "$__ek_n" >&253; builtin printf '\036EKE%s\036' "$__ek_n" >&254; builtin unset __ek_n; }
 `,
-	closeFDs: " 253>&- 254>&-",
 	inputFrom: func(data string) string {
 		// Process substitution gives the command exactly these bytes.
-		return " < <(builtin printf %s " + quote(data) + " 253>&- 254>&-)"
+		return " < <(builtin printf %s " + quote(data) + ")"
 	},
 }
 
 var posixDialect = dialect{
-	kind: kindPOSIX,
-	eval: `\command eval `,
+	kind:   kindPOSIX,
+	out:    "8",
+	err:    "9",
+	prefix: "command ",
+	eval:   `\command eval `,
 	init: `PS1='' PS2='' PS4='+ '; unset PROMPT_COMMAND HISTFILE MAILCHECK ENV; set +m 2>/dev/null
 exec 8>&1 9>&2
-__ek_s() { command printf '\036EKS%s\036' "$1" >&8; command printf '\036EKS%s\036' "$1" >&9; }
-__ek_e() { IFS= read -r __ek_n; command printf '\036EKE%s\036%s:' "$__ek_n" "$1" >&8; command pwd >&8; command printf '\036EKT%s\036' "$__ek_n" >&8; command printf '\036EKE%s\036' "$__ek_n" >&9; unset __ek_n; }
 `,
-	closeFDs:  " 8>&- 9>&-",
-	inputFrom: nil, // a here-document, placed by frameLine
 }
 
 // quote single-quotes s for any POSIX shell. Hand-written rather than
@@ -111,13 +115,12 @@ func quote(s string) string {
 // frameLine builds the text sent to the shell for one command.
 func (d *dialect) frameLine(command, input, s, e string) string {
 	var b strings.Builder
-	b.Grow(len(command) + len(input) + 160)
-	b.WriteString(`\__ek_s `)
-	b.WriteString(s)
-	b.WriteString(` '';`)
+	b.Grow(len(command) + len(input) + 400)
+	for _, fd := range []string{d.out, d.err} {
+		b.WriteString(d.prefix + `printf '\036EKS%s\036%s' ` + s + ` '' >&` + fd + ";")
+	}
 	b.WriteString(d.eval)
 	b.WriteString(quote(command))
-	b.WriteString(d.closeFDs)
 	heredocInput := false
 	switch {
 	case input == "":
@@ -128,7 +131,9 @@ func (d *dialect) frameLine(command, input, s, e string) string {
 		heredocInput = true
 		b.WriteString(" <<'EKIN" + s + "'")
 	}
-	b.WriteString(";{ \\__ek_e $? <<'EKX'\n")
+	b.WriteString(";")
+	b.WriteString(d.trailer(e))
+	b.WriteString("\n")
 	if heredocInput {
 		b.WriteString(input)
 		if !strings.HasSuffix(input, "\n") {
@@ -136,15 +141,26 @@ func (d *dialect) frameLine(command, input, s, e string) string {
 		}
 		b.WriteString("EKIN" + s + "\n")
 	}
-	b.WriteString(e)
-	b.WriteString("\nEKX\n} 2>/dev/null\n")
 	return b.String()
+}
+
+// trailer prints the end markers with nonce e, the last status and the
+// working directory.
+func (d *dialect) trailer(e string) string {
+	// The status waits in a variable: defining the function resets $?.
+	end := d.prefix + `printf '\036EKE%s\036%s:%s\n\036EKT%s\036' ` + e + ` "$__ek_rc" "${PWD-}" ` + e + ` >&` + d.out + ";" +
+		d.prefix + `printf '\036EKE%s\036' ` + e + ` >&` + d.err + ";"
+	if d.kind == kindBash {
+		return "{ __ek_rc=$?;__ek_e() { " + end + " };__ek_e;builtin unset -f __ek_e;builtin unset __ek_rc; } 2>/dev/null"
+	}
+	// POSIX shells have no DEBUG trap to hide from.
+	return "{ __ek_rc=$?;" + end + "unset __ek_rc; } 2>/dev/null"
 }
 
 // recoveryLine asks the shell for an end marker with nonce r after an
 // interrupt made it abandon the rest of the frame.
-func recoveryLine(r string) string {
-	return "{ \\__ek_e $? <<'EKX'\n" + r + "\nEKX\n} 2>/dev/null\n"
+func (d *dialect) recoveryLine(r string) string {
+	return d.trailer(r) + "\n"
 }
 
 // frameEnd is what a stream's end marker told.

@@ -307,7 +307,7 @@ func (s *Session) handshake(ctx context.Context, env, dir string) error {
 		}
 	}
 
-	if err := s.write(s.d.init + env); err != nil {
+	if err := s.write(s.d.init + env); err != nil { // no frame: its output is discarded
 		return err
 	}
 	cmd := ":"
@@ -430,6 +430,12 @@ func (s *Session) Exec(ctx context.Context, command string, opts *ExecOptions) (
 	defer func() { <-s.run }()
 	if err := s.Err(); err != nil {
 		return nil, err
+	}
+	select {
+	case <-s.exited: // died between commands (killed, connection dropped)
+		s.kill()
+		return nil, s.endWith(s.exitReason())
+	default:
 	}
 	s.touch()
 	defer s.touch()
@@ -622,7 +628,7 @@ func (s *Session) execFramed(ctx context.Context, command, input string, cb *com
 				s.signalTree("INT", true, since, sinceWall)
 				// An interrupted interactive shell abandons the rest of
 				// the frame and reads on: ask it for the end marker again.
-				go io.WriteString(s.stdin, recoveryLine(r))
+				go io.WriteString(s.stdin, s.d.recoveryLine(r))
 			} else {
 				// A non-interactive shell would die of the INT itself.
 				s.signalTree("INT", false, since, sinceWall)

@@ -267,6 +267,12 @@ func TestHostileStateChanges(t *testing.T) {
 			} else {
 				assert.Equal(t, "ok\n", res.Stdout, "after %q", cmd)
 			}
+			if cmd == "set -x" {
+				assert.Contains(t, res.Stderr, "echo ok", "the command is traced")
+				for _, internal := range []string{"__ek", "printf", "EKE", "EKS"} {
+					assert.NotContains(t, res.Stderr, internal, "the frame must not show in a trace")
+				}
+			}
 			// Fresh start for the next one: redirections persist by design.
 			s.Close()
 			s = open(t, &Config{Shell: sh.Argv})
