@@ -1,0 +1,13 @@
+package local_test
+
+import (
+	"testing"
+
+	"github.com/execkit/execkit/transport"
+	"github.com/execkit/execkit/transport/local"
+	"github.com/execkit/execkit/transport/transporttest"
+)
+
+func TestConformance(t *testing.T) {
+	transporttest.Run(t, func(t *testing.T) transport.Transport { return local.New() })
+}
