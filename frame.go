@@ -240,12 +240,17 @@ func (d *demux) clear(f *frame) {
 
 func (d *demux) run() {
 	defer close(d.eof)
-	chunk := make([]byte, 32<<10)
+	// 16 KiB: an idle session holds this while it waits, and thousands of
+	// sessions may wait at once.
+	chunk := make([]byte, 16<<10)
 	for {
 		n, err := d.r.Read(chunk)
 		if n > 0 {
 			d.mu.Lock()
 			d.feed(chunk[:n])
+			if len(d.buf) == 0 && cap(d.buf) > 4<<10 {
+				d.buf = nil // do not hold a flood's buffer while idle
+			}
 			d.mu.Unlock()
 		}
 		if err != nil {

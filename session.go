@@ -72,6 +72,25 @@ type Session struct {
 
 var sessionSeq atomic.Int64
 
+// sharedRedactors holds the compiled built-in rule sets (about half a MiB
+// each), shared by every session without secrets of its own.
+var sharedRedactors sync.Map // bool (kind tags) -> *redact.Redactor
+
+func newRedactor(secrets []string, kinds bool) (*redact.Redactor, error) {
+	if len(secrets) > 0 {
+		return redact.New(&redact.Options{Values: secrets, KindTags: kinds})
+	}
+	if r, ok := sharedRedactors.Load(kinds); ok {
+		return r.(*redact.Redactor), nil
+	}
+	r, err := redact.New(&redact.Options{KindTags: kinds})
+	if err != nil {
+		return nil, err
+	}
+	actual, _ := sharedRedactors.LoadOrStore(kinds, r)
+	return actual.(*redact.Redactor), nil
+}
+
 // Option configures what a Config cannot hold because it is not data.
 type Option func(*options)
 
@@ -171,7 +190,7 @@ func Open(ctx context.Context, t transport.Transport, cfg *Config, opts ...Optio
 		return nil, fmt.Errorf("execkit: %w", err)
 	}
 	s.fence = fence
-	red, err := redact.New(&redact.Options{Values: cfg.Secrets, KindTags: cfg.RedactKinds})
+	red, err := newRedactor(cfg.Secrets, cfg.RedactKinds)
 	if err != nil {
 		return nil, fmt.Errorf("execkit: %w", err)
 	}
