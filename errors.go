@@ -39,11 +39,20 @@ func (e *BudgetError) Error() string {
 }
 
 // endedError carries why a session ended; errors.Is(err, ErrSessionEnded)
-// holds for it.
-type endedError struct{ reason string }
+// holds for it, and for the transport's error that ended it, if any (so a
+// caller can tell a stopped container or a dropped connection).
+type endedError struct {
+	reason string
+	cause  error
+}
 
 func (e *endedError) Error() string { return "execkit: session ended: " + e.reason }
-func (e *endedError) Unwrap() error { return ErrSessionEnded }
+func (e *endedError) Unwrap() []error {
+	if e.cause == nil {
+		return []error{ErrSessionEnded}
+	}
+	return []error{ErrSessionEnded, e.cause}
+}
 
 // CommandError reports a command that cannot be sent to a shell at all (it
 // contains a NUL byte, or it is empty). Nothing ran.

@@ -411,7 +411,13 @@ func (s *Session) endWith(reason string) error {
 	s.mu.Lock()
 	defer s.mu.Unlock()
 	if s.ended == nil {
-		s.ended = &endedError{reason: reason}
+		e := &endedError{reason: reason}
+		select {
+		case <-s.exited:
+			e.cause = s.exitErr
+		default:
+		}
+		s.ended = e
 	}
 	return s.ended
 }

@@ -1,0 +1,44 @@
+package docker_test
+
+import (
+	"context"
+	"fmt"
+	"log"
+	"time"
+
+	"github.com/execkit/execkit"
+	"github.com/execkit/execkit/transport/docker"
+)
+
+// A session in a running container. The agent chooses the container (and
+// nothing else here); the operator lets it choose among two users.
+func ExampleDial() {
+	ctx := context.Background()
+	op := &docker.Operator{User: "app", AllowUsers: []string{"root"}}
+	t, err := docker.Dial(ctx, &docker.Config{Container: "web-1"}, op)
+	if err != nil {
+		log.Fatal(err) // a bad name, an unreachable daemon, a missing or stopped container
+	}
+	defer t.Close()
+
+	s, err := execkit.Open(ctx, t, &execkit.Config{Dir: "/srv"})
+	if err != nil {
+		log.Fatal(err)
+	}
+	defer s.Close()
+	res, err := s.Exec(ctx, "ls | head -3", &execkit.ExecOptions{Timeout: time.Minute})
+	if err != nil {
+		log.Fatal(err) // denied, or the session ended (the container stopped)
+	}
+	fmt.Println(s.ID(), res.ExitCode, res.Stdout)
+}
+
+// A doctor check: is the daemon the environment points at reachable?
+func ExamplePing() {
+	e, err := docker.Ping(context.Background(), nil)
+	if err != nil {
+		fmt.Println(err) // wraps docker.ErrUnreachable
+		return
+	}
+	fmt.Printf("docker %s at %s, API %s\n", e.Version, e.Host, e.APIVersion)
+}
