@@ -94,9 +94,18 @@ func (m *Manager) Open(ctx context.Context, open func(context.Context) (*Session
 	if err := m.reserve(); err != nil {
 		return nil, err
 	}
+	released := false
+	defer func() {
+		if !released { // open panicked: give the place back
+			m.mu.Lock()
+			m.pending--
+			m.mu.Unlock()
+		}
+	}()
 	s, err := open(ctx)
 	m.mu.Lock()
 	m.pending--
+	released = true
 	if err == nil && s == nil {
 		err = errors.New("execkit: the open function returned no session")
 	}

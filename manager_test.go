@@ -101,6 +101,13 @@ func TestManagerCap(t *testing.T) {
 	require.NoError(t, m.Remove(b.ID()))
 	mgrOpen(t, m)
 
+	// A panicking open gives its place back.
+	require.NoError(t, m.Remove(m.List()[1].ID))
+	assert.Panics(t, func() {
+		m.Open(context.Background(), func(context.Context) (*Session, error) { panic("boom") })
+	})
+	mgrOpen(t, m)
+
 	// A failed open gives its place back.
 	require.NoError(t, m.Remove(m.List()[1].ID))
 	_, err = m.Open(context.Background(), func(context.Context) (*Session, error) { return nil, errors.New("boom") })

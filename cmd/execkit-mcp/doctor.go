@@ -1,0 +1,300 @@
+package main
+
+import (
+	"context"
+	"errors"
+	"fmt"
+	"io"
+	"net"
+	"net/http"
+	"net/url"
+	"os"
+	"os/exec"
+	"path/filepath"
+	"runtime"
+	"strings"
+	"time"
+
+	"golang.org/x/sys/unix"
+)
+
+// doctor prints one line per check: [ok], [warn] (something to fix, and
+// what to set) or [--] (off or not applicable). It exits 1 when a setting
+// does not parse, since the server would then refuse to start.
+func doctor(getenv func(string) string, out io.Writer) int {
+	st, errs := loadSettings(getenv)
+	broken := map[string]error{}
+	for _, err := range errs {
+		var se *settingError
+		if errors.As(err, &se) {
+			broken[se.name] = err
+		}
+	}
+	line := func(status, format string, a ...any) {
+		fmt.Fprintf(out, "%-6s %s\n", status, fmt.Sprintf(format, a...))
+	}
+	set := func(name string) bool { return st.raw[name] != "" }
+	dflt := func(name string) string {
+		if set(name) {
+			return ""
+		}
+		return " (default)"
+	}
+	fmt.Fprintf(out, "execkit-mcp %s (%s) doctor\n", version(), runtime.Version())
+
+	if exe, err := executable(); err == nil {
+		line("[ok]", "binary: %s", exe)
+	}
+	if p, err := exec.LookPath("bash"); err == nil {
+		line("[ok]", "local shell: bash at %s", p)
+	} else if p, err := exec.LookPath("sh"); err == nil {
+		line("[ok]", "local shell: sh at %s (no bash)", p)
+	} else {
+		line("[warn]", "local shell: neither bash nor sh is in PATH, so local sessions cannot start")
+	}
+
+	for _, name := range settingNames {
+		if err, ok := broken[name]; ok {
+			line("[warn]", "%v (the server will not start until this is fixed)", err)
+			continue
+		}
+		switch name {
+		case envAudit:
+			switch {
+			case !set(envAudit) && !set(envAuditDir):
+				line("[--]", "%s: not set, so there is no audit log (set it to a file, or %s to a directory)", envAudit, envAuditDir)
+			case !set(envAudit):
+				line("[--]", "%s: not set (%s is)", envAudit, envAuditDir)
+			case set(envAuditDir):
+				line("[--]", "%s: %s is ignored, since %s wins", envAudit, st.auditFile, envAuditDir)
+			default:
+				status, what := checkAuditFile(st.auditFile)
+				line(status, "%s: %s %s", envAudit, st.auditFile, what)
+			}
+		case envAuditDir:
+			if !set(envAuditDir) {
+				line("[--]", "%s: not set (one audit file per session needs it)", envAuditDir)
+				continue
+			}
+			status, what := checkAuditDir(st.auditDir)
+			line(status, "%s: %s %s", envAuditDir, st.auditDir, what)
+		case envRetention:
+			if st.auditDir == "" {
+				line("[--]", "%s: %d%s, used only with %s", envRetention, st.retentionDays, dflt(name), envAuditDir)
+			} else if st.retentionDays == 0 {
+				line("[ok]", "%s: 0, per-session audit files are kept forever", envRetention)
+			} else {
+				line("[ok]", "%s: per-session audit files older than %d days are deleted%s", envRetention, st.retentionDays, dflt(name))
+			}
+		case envMaxSessions:
+			line("[ok]", "%s: %d sessions at most%s", envMaxSessions, st.maxSessions, dflt(name))
+		case envSessionTTL:
+			if st.ttl == 0 {
+				line("[ok]", "%s: 0, idle sessions are never closed", envSessionTTL)
+			} else {
+				line("[ok]", "%s: sessions idle for %s are closed%s", envSessionTTL, st.ttl, dflt(name))
+			}
+		case envTimeoutMax:
+			line("[ok]", "%s: no command runs longer than %s%s", envTimeoutMax, st.timeoutMax, dflt(name))
+		case envOutputKeep:
+			line("[ok]", "%s: %s of full output kept per session for session_output%s", envOutputKeep, formatBytes(st.outputKeep), dflt(name))
+		case envPolicyFile:
+			if st.policy == nil {
+				line("[--]", "%s: not set, so there is no operator policy (set it to a policy JSON file to allow or deny programs for every session)", envPolicyFile)
+			} else {
+				line("[ok]", "%s: %s loaded (%d allow, %d deny, %d deny_patterns)", envPolicyFile, st.policyFile, len(st.policy.Allow), len(st.policy.Deny), len(st.policy.DenyPatterns))
+			}
+		case envSecretEnv:
+			if len(st.secretNames) == 0 {
+				line("[--]", "%s: not set, so only secrets of known shapes are redacted (set it to NAME,NAME to redact those variables' values as well)", envSecretEnv)
+				continue
+			}
+			var missing []string
+			for _, n := range st.secretNames {
+				if getenv(n) == "" {
+					missing = append(missing, n)
+				}
+			}
+			if len(missing) > 0 {
+				line("[warn]", "%s: %s not set or empty here, so there is nothing to redact for it", envSecretEnv, strings.Join(missing, ", "))
+			} else {
+				line("[ok]", "%s: the values of %s are redacted wherever they appear", envSecretEnv, strings.Join(st.secretNames, ", "))
+			}
+		case envKeyDir:
+			if info, err := os.Stat(st.keyDir); err != nil || !info.IsDir() {
+				line("[warn]", "%s: %s%s is not a directory, so no ssh key_path can resolve (create it or set %s)", envKeyDir, st.keyDir, dflt(name), envKeyDir)
+			} else {
+				line("[ok]", "%s: ssh key_path arguments must resolve inside %s%s", envKeyDir, st.keyDir, dflt(name))
+			}
+		case envKnownHosts:
+			if _, err := os.Stat(st.knownHosts); err != nil {
+				line("[ok]", "%s: %s%s does not exist yet; it is created at the first SSH connection (trust on first use)", envKnownHosts, st.knownHosts, dflt(name))
+			} else {
+				line("[ok]", "%s: %s%s", envKnownHosts, st.knownHosts, dflt(name))
+			}
+		case envInsecureHost:
+			if st.insecureHosts {
+				line("[warn]", "%s: SSH host-key checks are OFF: any machine can pose as an SSH host (unset it)", envInsecureHost)
+			} else {
+				line("[ok]", "%s: not set, SSH host keys are checked", envInsecureHost)
+			}
+		case envSSHAgent:
+			if !st.sshAgent {
+				line("[--]", "%s: off, SSH sessions do not use ssh-agent (set it to 1 to use $SSH_AUTH_SOCK)", envSSHAgent)
+				continue
+			}
+			sock := getenv("SSH_AUTH_SOCK")
+			if sock == "" {
+				line("[warn]", "%s: on, but SSH_AUTH_SOCK is not set (start ssh-agent)", envSSHAgent)
+			} else if err := dialUnix(sock); err != nil {
+				line("[warn]", "%s: on, but the agent at %s does not answer: %v", envSSHAgent, sock, err)
+			} else {
+				line("[ok]", "%s: on, ssh-agent at %s answers", envSSHAgent, sock)
+			}
+		case envWatchWeb:
+			if st.watchWeb {
+				line("[warn]", "%s: set, but the web viewer is not built yet", envWatchWeb)
+			} else {
+				line("[--]", "%s: off (the web viewer is not built yet)", envWatchWeb)
+			}
+		case envWatchPort:
+			line("[--]", "%s: %d%s (used by the web viewer, not built yet)", envWatchPort, st.watchPort, dflt(name))
+		}
+	}
+
+	line("[--]", "transports: local only in this version (ssh and docker are being built)")
+	status, what := checkDocker(getenv("DOCKER_HOST"))
+	line(status, "docker: %s", what)
+	if p, err := exec.LookPath("git"); err == nil {
+		line("[ok]", "git: %s (for checkpoints on remote hosts)", p)
+	} else {
+		line("[--]", "git: not in PATH (only needed on remote hosts for checkpoints)")
+	}
+
+	if len(errs) > 0 {
+		fmt.Fprintf(out, "%d setting(s) do not parse: the server will not start until they are fixed.\n", len(errs))
+		return 1
+	}
+	return 0
+}
+
+// checkAuditFile says whether the server could append to path, without
+// creating it.
+func checkAuditFile(path string) (string, string) {
+	info, err := os.Stat(path)
+	switch {
+	case err == nil && info.IsDir():
+		return "[warn]", "is a directory (set " + envAuditDir + " for one file per session)"
+	case err == nil:
+		if unix.Access(path, unix.W_OK) != nil {
+			return "[warn]", "exists but is not writable by this user"
+		}
+		return "[ok]", "(exists, writable)"
+	case errors.Is(err, os.ErrNotExist):
+		dir := filepath.Dir(path)
+		if info, err := os.Stat(dir); err != nil || !info.IsDir() {
+			return "[warn]", "cannot be created: " + dir + " is not a directory"
+		}
+		if unix.Access(dir, unix.W_OK) != nil {
+			return "[warn]", "cannot be created: " + dir + " is not writable by this user"
+		}
+		return "[ok]", "(will be created)"
+	default:
+		return "[warn]", err.Error()
+	}
+}
+
+// checkAuditDir says whether the server could create files in dir (or
+// create dir), without creating anything.
+func checkAuditDir(dir string) (string, string) {
+	p := dir
+	for {
+		info, err := os.Stat(p)
+		if err == nil {
+			if !info.IsDir() {
+				return "[warn]", "cannot be used: " + p + " is not a directory"
+			}
+			if unix.Access(p, unix.W_OK|unix.X_OK) != nil {
+				return "[warn]", "cannot be used: " + p + " is not writable by this user"
+			}
+			if p == dir {
+				return "[ok]", "(exists, writable)"
+			}
+			return "[ok]", "(will be created)"
+		}
+		parent := filepath.Dir(p)
+		if parent == p {
+			return "[warn]", "cannot be created"
+		}
+		p = parent
+	}
+}
+
+func formatBytes(n int64) string {
+	switch {
+	case n >= 1<<30 && n%(1<<30) == 0:
+		return fmt.Sprintf("%d GiB", n>>30)
+	case n >= 1<<20 && n%(1<<20) == 0:
+		return fmt.Sprintf("%d MiB", n>>20)
+	case n >= 1<<10 && n%(1<<10) == 0:
+		return fmt.Sprintf("%d KiB", n>>10)
+	}
+	return fmt.Sprintf("%d bytes", n)
+}
+
+func dialUnix(path string) error {
+	c, err := net.DialTimeout("unix", path, 2*time.Second)
+	if err != nil {
+		return err
+	}
+	return c.Close()
+}
+
+// checkDocker pings the Docker engine the way the docker transport will
+// reach it: DOCKER_HOST, else the default socket.
+func checkDocker(host string) (string, string) {
+	if host == "" {
+		host = "unix:///var/run/docker.sock"
+	}
+	u, err := url.Parse(host)
+	if err != nil {
+		return "[warn]", fmt.Sprintf("DOCKER_HOST=%s does not parse: %v", host, err)
+	}
+	var network, addr string
+	switch u.Scheme {
+	case "unix":
+		network, addr = "unix", u.Path
+	case "tcp":
+		network, addr = "tcp", u.Host
+	default:
+		return "[--]", fmt.Sprintf("DOCKER_HOST=%s is not checked here (only unix:// and tcp://)", host)
+	}
+	client := &http.Client{
+		Timeout: 3 * time.Second,
+		Transport: &http.Transport{DialContext: func(ctx context.Context, _, _ string) (net.Conn, error) {
+			var d net.Dialer
+			return d.DialContext(ctx, network, addr)
+		}},
+	}
+	resp, err := client.Get("http://docker/_ping")
+	if err != nil {
+		hint := "start dockerd or set DOCKER_HOST"
+		if strings.Contains(err.Error(), "permission denied") {
+			hint = "add this user to the docker group"
+		}
+		return "[warn]", fmt.Sprintf("the engine at %s does not answer (%s); %s", host, shortErr(err), hint)
+	}
+	resp.Body.Close()
+	if resp.StatusCode != http.StatusOK {
+		return "[warn]", fmt.Sprintf("the engine at %s answered %s", host, resp.Status)
+	}
+	return "[ok]", fmt.Sprintf("the engine at %s answers", host)
+}
+
+func shortErr(err error) string {
+	var op *net.OpError
+	if errors.As(err, &op) && op.Err != nil {
+		return op.Err.Error()
+	}
+	return err.Error()
+}

@@ -1,0 +1,551 @@
+package main
+
+import (
+	"context"
+	"errors"
+	"fmt"
+	"strings"
+	"sync"
+	"time"
+	"unicode/utf8"
+
+	"github.com/execkit/execkit"
+	"github.com/execkit/execkit/policy"
+	"github.com/mark3labs/mcp-go/mcp"
+	"github.com/mark3labs/mcp-go/server"
+)
+
+// Bounds on what one call may send; the library bounds what comes back.
+const (
+	maxCommand = 1 << 20
+	maxStdin   = 16 << 20
+	maxEnv     = 1000
+)
+
+func (a *app) tools() []server.ServerTool {
+	return []server.ServerTool{
+		a.sessionCreate(),
+		a.sessionExec(),
+		a.sessionOutput(),
+		a.sessionDestroy(),
+		a.sessionList(),
+	}
+}
+
+// budgetProperties is the JSON schema of a budget object.
+var budgetProperties = map[string]any{
+	"keep": map[string]any{
+		"type":        "object",
+		"description": "Keep only the first, last, or first and last n lines.",
+		"properties": map[string]any{
+			"mode": map[string]any{"type": "string", "enum": []string{"head", "tail", "head_tail"}},
+			"n":    map[string]any{"type": "integer", "minimum": 1, "maximum": execkit.MaxKeepLines},
+		},
+		"required":             []string{"mode", "n"},
+		"additionalProperties": false,
+	},
+	"grep": map[string]any{
+		"type":        "object",
+		"description": "Keep only lines matching pattern (an RE2 regular expression), with context lines around each match.",
+		"properties": map[string]any{
+			"pattern": map[string]any{"type": "string", "maxLength": execkit.MaxPatternLen},
+			"context": map[string]any{"type": "integer", "minimum": 0, "maximum": execkit.MaxGrepContext},
+		},
+		"required":             []string{"pattern"},
+		"additionalProperties": false,
+	},
+	"max_chars": map[string]any{"type": "integer", "minimum": 1, "description": "Cap on the characters returned per stream."},
+}
+
+func budgetOption(name, desc string) mcp.ToolOption {
+	return mcp.WithObject(name, mcp.Description(desc), mcp.Properties(budgetProperties), mcp.AdditionalProperties(false))
+}
+
+func sessionIDOption() mcp.ToolOption {
+	return mcp.WithString("session_id", mcp.Required(), mcp.Description("The session_id session_create returned."))
+}
+
+// --- session_create ---
+
+// transportSpec is one value of session_create's transport argument: the
+// arguments only it takes, and how it opens a session (nil: not supported
+// yet). Wiring in a transport is filling in open.
+type transportSpec struct {
+	args []string
+	open func(ctx context.Context, a *args, cfg *execkit.Config, opts []execkit.Option) (*execkit.Session, error)
+}
+
+var transports = map[string]transportSpec{
+	"local": {
+		open: func(ctx context.Context, _ *args, cfg *execkit.Config, opts []execkit.Option) (*execkit.Session, error) {
+			return execkit.OpenLocal(ctx, cfg, opts...)
+		},
+	},
+	"ssh":    {args: []string{"host", "port", "user", "password", "key_path", "fingerprint"}},
+	"docker": {args: []string{"container"}},
+}
+
+var transportNames = []string{"local", "ssh", "docker"}
+
+// checkpointArgs belong to the checkpoints feature, not built yet.
+var checkpointArgs = []string{"workspace", "auto_snapshot", "paths", "checkpoint_ignores"}
+
+var createArgs = []string{
+	"transport",
+	"host", "port", "user", "password", "key_path", "fingerprint",
+	"container",
+	"allow", "deny", "deny_patterns", "output_budget",
+	"workspace", "auto_snapshot", "paths", "checkpoint_ignores",
+	"cwd", "env", "timeout_s",
+}
+
+func (a *app) sessionCreate() server.ServerTool {
+	tool := mcp.NewTool("session_create",
+		mcp.WithDescription("Open a persistent shell session and return its session_id. The shell keeps cd, exported variables, functions and aliases between session_exec calls. Only transport \"local\" (this machine) is available in this version."),
+		mcp.WithString("transport", mcp.Enum(transportNames...), mcp.DefaultString("local"), mcp.Description(`Where the shell runs: "local" (this machine). "ssh" and "docker" are not supported yet.`)),
+		mcp.WithString("host", mcp.Description("ssh: the host to connect to (not supported yet).")),
+		mcp.WithInteger("port", mcp.Min(1), mcp.Max(65535), mcp.Description("ssh: the port, 22 by default (not supported yet).")),
+		mcp.WithString("user", mcp.Description("ssh: the user to log in as (not supported yet).")),
+		mcp.WithString("password", mcp.Description("ssh: the password (not supported yet).")),
+		mcp.WithString("key_path", mcp.Description("ssh: a private key file inside the operator's key directory (not supported yet).")),
+		mcp.WithString("fingerprint", mcp.Description("ssh: the host key's SHA256:... fingerprint to pin (not supported yet).")),
+		mcp.WithString("container", mcp.Description("docker: the container's name or id (not supported yet).")),
+		mcp.WithArray("allow", mcp.WithStringItems(), mcp.Description("If given, the only programs this session may run (program names such as \"git\", \"go\"). The operator's policy still applies.")),
+		mcp.WithArray("deny", mcp.WithStringItems(), mcp.Description("Programs this session must never run (program names such as \"rm\").")),
+		mcp.WithArray("deny_patterns", mcp.WithStringItems(), mcp.Description("Regular expressions (RE2); a command matching any is refused.")),
+		budgetOption("output_budget", "The default budget of every session_exec that gives none."),
+		mcp.WithString("workspace", mcp.Description("Checkpoints (not supported yet).")),
+		mcp.WithBoolean("auto_snapshot", mcp.Description("Checkpoints (not supported yet).")),
+		mcp.WithArray("paths", mcp.WithStringItems(), mcp.Description("Checkpoints (not supported yet).")),
+		mcp.WithArray("checkpoint_ignores", mcp.WithStringItems(), mcp.Description("Checkpoints (not supported yet).")),
+		mcp.WithString("cwd", mcp.Description("The initial working directory (an absolute path).")),
+		mcp.WithObject("env", mcp.AdditionalProperties(map[string]any{"type": "string"}), mcp.Description("Environment variables to export in the shell at start.")),
+		mcp.WithNumber("timeout_s", mcp.Min(0), mcp.Description(fmt.Sprintf("The default timeout of each command, in seconds (default %d, at most %d here).", int(min(execkit.DefaultTimeout, a.st.timeoutMax)/time.Second), int(a.st.timeoutMax/time.Second)))),
+		mcp.WithDestructiveHintAnnotation(false),
+		mcp.WithOpenWorldHintAnnotation(true),
+	)
+	return server.ServerTool{Tool: tool, Handler: a.handleCreate}
+}
+
+func (a *app) handleCreate(ctx context.Context, req mcp.CallToolRequest) (*mcp.CallToolResult, error) {
+	args, err := decodeArgs(req, createArgs)
+	if err != nil {
+		return toolError(err), nil
+	}
+	name, err := args.str("transport", false)
+	if err != nil {
+		return toolError(err), nil
+	}
+	if !args.has("transport") {
+		name = "local"
+	}
+	spec, ok := transports[name]
+	if !ok {
+		return toolError(argErrorf("Unknown transport %s; use one of local, ssh, docker (lower case).", quoteArg(name))), nil
+	}
+	for other, otherSpec := range transports {
+		if other == name {
+			continue
+		}
+		for _, arg := range otherSpec.args {
+			if args.has(arg) && !contains(spec.args, arg) {
+				return toolError(argErrorf("Argument %s is only for transport %s, not %s.", arg, other, name)), nil
+			}
+		}
+	}
+	if given := args.given(checkpointArgs); len(given) > 0 {
+		return toolError(argErrorf("Checkpoints are not supported yet by this server, so session_create cannot take %s; leave it out.", strings.Join(given, ", "))), nil
+	}
+	cfg, err := a.sessionConfig(args)
+	if err != nil {
+		return toolError(err), nil
+	}
+	if spec.open == nil {
+		return toolError(argErrorf("Transport %s is not supported yet by this server; use transport local.", name)), nil
+	}
+	var opts []execkit.Option
+	if a.audit != nil {
+		opts = append(opts, execkit.WithObserver(a.audit.Observer()))
+	}
+	s, err := a.mgr.Open(ctx, func(ctx context.Context) (*execkit.Session, error) {
+		return spec.open(ctx, args, cfg, opts)
+	})
+	if errors.Is(err, execkit.ErrTooManySessions) {
+		return toolError(fmt.Errorf("%v; destroy one with session_destroy (session_list shows them)", err)), nil
+	}
+	if err != nil {
+		return toolError(err), nil
+	}
+	return result(map[string]any{
+		"session_id": s.ID(),
+		"transport":  s.Transport(),
+		"cwd":        s.Cwd(),
+		"timeout_s":  cfg.Timeout.Seconds(),
+	}), nil
+}
+
+// sessionConfig maps the arguments every transport takes onto a Config.
+func (a *app) sessionConfig(args *args) (*execkit.Config, error) {
+	cfg := &execkit.Config{OperatorPolicy: a.st.policy, OutputKeep: a.st.outputKeep, Secrets: a.st.secrets}
+	if a.st.outputKeep == 0 {
+		cfg.OutputKeep = -1 // the operator keeps nothing
+	}
+	var pol policy.Policy
+	var err error
+	if pol.Allow, err = args.strList("allow", policy.MaxEntries); err != nil {
+		return nil, err
+	}
+	if pol.Deny, err = args.strList("deny", policy.MaxEntries); err != nil {
+		return nil, err
+	}
+	if pol.DenyPatterns, err = args.strList("deny_patterns", policy.MaxEntries); err != nil {
+		return nil, err
+	}
+	if args.has("allow") || args.has("deny") || args.has("deny_patterns") {
+		if args.has("allow") && len(pol.Allow) == 0 {
+			return nil, argErrorf("Argument allow of session_create is empty, which would allow nothing; leave it out to allow every program.")
+		}
+		cfg.Policy = &pol
+	}
+	if cfg.Budget, err = args.budget("output_budget"); err != nil {
+		return nil, err
+	}
+	if cfg.Dir, err = args.str("cwd", false); err != nil {
+		return nil, err
+	}
+	if cfg.Dir != "" && !strings.HasPrefix(cfg.Dir, "/") {
+		// Relative to what? The server's own directory is no business of
+		// the agent's, and the shell does not expand a quoted ~.
+		return nil, argErrorf("Argument cwd of session_create must be an absolute path, not %s.", quoteArg(cfg.Dir))
+	}
+	if cfg.Env, err = args.strMap("env", maxEnv); err != nil {
+		return nil, err
+	}
+	timeout, _, err := args.seconds("timeout_s")
+	if err != nil {
+		return nil, err
+	}
+	cfg.Timeout = a.st.clampTimeout(timeout)
+	return cfg, nil
+}
+
+// --- session_exec ---
+
+var execArgs = []string{"session_id", "command", "budget", "timeout_s", "stdin", "on_timeout"}
+
+func (a *app) sessionExec() server.ServerTool {
+	tool := mcp.NewTool("session_exec",
+		mcp.WithDescription("Run one shell command in a session and return its result as JSON: stdout, stderr, exit_code, cwd, duration_ms, plus truncated, timed_out, budget, redacted and output_id when they apply. A nonzero exit_code is a result, not an error. The command's stdin is empty unless stdin is given."),
+		sessionIDOption(),
+		mcp.WithString("command", mcp.Required(), mcp.Description("The shell command (any shell syntax: pipes, &&, here-documents, multiple lines).")),
+		budgetOption("budget", `How much output to return, e.g. {"keep": {"mode": "tail", "n": 50}} or {"grep": {"pattern": "error", "context": 2}}. The full output stays readable with session_output.`),
+		mcp.WithNumber("timeout_s", mcp.Min(0), mcp.Description(fmt.Sprintf("Interrupt the command after this many seconds (at most %d here); the session stays usable.", int(a.st.timeoutMax/time.Second)))),
+		mcp.WithString("stdin", mcp.Description("Text given to the command as its standard input.")),
+		mcp.WithString("on_timeout", mcp.Enum("interrupt", "continue"), mcp.DefaultString("interrupt"), mcp.Description(`What a timeout does: "interrupt" the command (the default). "continue" is not supported yet.`)),
+		mcp.WithDestructiveHintAnnotation(true),
+		mcp.WithOpenWorldHintAnnotation(true),
+	)
+	return server.ServerTool{Tool: tool, Handler: a.handleExec}
+}
+
+func (a *app) handleExec(ctx context.Context, req mcp.CallToolRequest) (*mcp.CallToolResult, error) {
+	args, err := decodeArgs(req, execArgs)
+	if err != nil {
+		return toolError(err), nil
+	}
+	id, err := args.str("session_id", true)
+	if err != nil {
+		return toolError(err), nil
+	}
+	command, err := args.str("command", true)
+	if err != nil {
+		return toolError(err), nil
+	}
+	if len(command) > maxCommand {
+		return toolError(argErrorf("The command is %d bytes, over the %d-byte limit; put long scripts in a file.", len(command), maxCommand)), nil
+	}
+	if strings.TrimSpace(command) == "" {
+		return toolError(argErrorf("The command is empty.")), nil
+	}
+	opts := &execkit.ExecOptions{}
+	if opts.Budget, err = args.budget("budget"); err != nil {
+		return toolError(err), nil
+	}
+	timeout, set, err := args.seconds("timeout_s")
+	if err != nil {
+		return toolError(err), nil
+	}
+	if set {
+		opts.Timeout = a.st.clampTimeout(timeout)
+	}
+	if opts.Stdin, err = args.str("stdin", false); err != nil {
+		return toolError(err), nil
+	}
+	if len(opts.Stdin) > maxStdin {
+		return toolError(argErrorf("stdin is %d bytes, over the %d-byte limit.", len(opts.Stdin), maxStdin)), nil
+	}
+	onTimeout, err := args.str("on_timeout", false)
+	if err != nil {
+		return toolError(err), nil
+	}
+	switch onTimeout {
+	case "", "interrupt":
+	case "continue":
+		return toolError(argErrorf(`on_timeout "continue" (keep a timed-out command running as a job) is not supported yet; use "interrupt" or leave it out.`)), nil
+	default:
+		return toolError(argErrorf("on_timeout must be interrupt or continue, not %s.", quoteArg(onTimeout))), nil
+	}
+	s, err := a.mgr.Get(id)
+	if err != nil {
+		return toolError(fmt.Errorf("%v; session_list shows the open sessions", err)), nil
+	}
+	if req.Params.Meta != nil && req.Params.Meta.ProgressToken != nil {
+		p := a.startProgress(ctx, req.Params.Meta.ProgressToken)
+		defer p.stop()
+		opts.OnOutput = p.write
+	}
+	res, err := s.Exec(ctx, command, opts)
+	if err != nil {
+		if errors.Is(err, execkit.ErrSessionEnded) {
+			err = fmt.Errorf("%v; create a new session with session_create", err)
+		}
+		a.sendLog(ctx, mcp.LoggingLevelWarning, fmt.Sprintf("[%s] $ %s\n%s", s.ID(), clipHead(command, 1000), err))
+		return a.toolError(err), nil
+	}
+	level := mcp.LoggingLevelInfo
+	if res.ExitCode != 0 || res.TimedOut || res.Ended != "" {
+		level = mcp.LoggingLevelWarning
+	}
+	a.sendLog(ctx, level, transcript(s.ID(), command, res))
+	return result(res), nil
+}
+
+// transcript is the text of an exec's log notification: the command and
+// the ends of its output, bounded.
+func transcript(id, command string, res *execkit.Result) string {
+	var b strings.Builder
+	fmt.Fprintf(&b, "[%s] $ %s\n", id, clipHead(command, 1000))
+	for _, out := range []string{res.Stdout, res.Stderr} {
+		if out == "" {
+			continue
+		}
+		b.WriteString(clipTail(out, 2000))
+		if !strings.HasSuffix(out, "\n") {
+			b.WriteByte('\n')
+		}
+	}
+	fmt.Fprintf(&b, "(exit %d, %d ms", res.ExitCode, res.Duration.Milliseconds())
+	if res.TimedOut {
+		b.WriteString(", timed out")
+	}
+	if res.Truncated {
+		b.WriteString(", truncated")
+	}
+	if res.Ended != "" {
+		b.WriteString(", session ended: " + res.Ended)
+	}
+	b.WriteString(")")
+	return b.String()
+}
+
+func clipHead(s string, n int) string {
+	if len(s) <= n {
+		return s
+	}
+	for n > 0 && !utf8.RuneStart(s[n]) {
+		n--
+	}
+	return s[:n] + "..."
+}
+
+func clipTail(s string, n int) string {
+	if len(s) <= n {
+		return s
+	}
+	i := len(s) - n
+	for i < len(s) && !utf8.RuneStart(s[i]) {
+		i++
+	}
+	return "..." + s[i:]
+}
+
+// progress sends notifications/progress while a command runs, each with the
+// latest output, for clients that asked with a progressToken.
+type progress struct {
+	a     *app
+	ctx   context.Context
+	token mcp.ProgressToken
+	start time.Time
+
+	mu    sync.Mutex
+	tail  []byte
+	total int64
+
+	done chan struct{}
+	wg   sync.WaitGroup
+}
+
+// progressEvery is how often a running command reports progress.
+var progressEvery = 500 * time.Millisecond
+
+const progressTail = 1024
+
+func (a *app) startProgress(ctx context.Context, token mcp.ProgressToken) *progress {
+	p := &progress{a: a, ctx: ctx, token: token, start: time.Now(), done: make(chan struct{})}
+	p.wg.Add(1)
+	go p.run()
+	return p
+}
+
+// write receives output as it arrives; it must not block.
+func (p *progress) write(_ string, b []byte) {
+	p.mu.Lock()
+	p.total += int64(len(b))
+	if len(b) >= progressTail {
+		p.tail = append(p.tail[:0], b[len(b)-progressTail:]...)
+	} else {
+		p.tail = append(p.tail, b...)
+		if len(p.tail) > 2*progressTail {
+			p.tail = append(p.tail[:0], p.tail[len(p.tail)-progressTail:]...)
+		}
+	}
+	p.mu.Unlock()
+}
+
+func (p *progress) run() {
+	defer p.wg.Done()
+	t := time.NewTicker(progressEvery)
+	defer t.Stop()
+	for {
+		select {
+		case <-t.C:
+			p.send()
+		case <-p.done:
+			return
+		case <-p.ctx.Done():
+			return
+		}
+	}
+}
+
+func (p *progress) send() {
+	p.mu.Lock()
+	tail, total := string(p.tail), p.total
+	p.mu.Unlock()
+	elapsed := time.Since(p.start)
+	msg := fmt.Sprintf("running for %.1fs, no output yet", elapsed.Seconds())
+	if total > 0 {
+		msg = fmt.Sprintf("running for %.1fs, %d bytes of output so far:\n%s", elapsed.Seconds(), total, strings.ToValidUTF8(clipTail(tail, progressTail), ""))
+	}
+	p.a.srv.SendNotificationToClient(p.ctx, string(mcp.MethodNotificationProgress), map[string]any{
+		"progressToken": p.token,
+		"progress":      float64(elapsed.Milliseconds()) / 1000,
+		"message":       msg,
+	})
+}
+
+func (p *progress) stop() {
+	close(p.done)
+	p.wg.Wait()
+}
+
+// --- session_output ---
+
+var outputArgs = []string{"session_id", "output_id", "budget"}
+
+func (a *app) sessionOutput() server.ServerTool {
+	tool := mcp.NewTool("session_output",
+		mcp.WithDescription("Read the full output of an earlier session_exec again, shaped by another budget, without running the command again. Needs the output_id from that result."),
+		sessionIDOption(),
+		mcp.WithString("output_id", mcp.Required(), mcp.Description("The output_id of an earlier result.")),
+		budgetOption("budget", `How much of the output to return, e.g. {"grep": {"pattern": "FAIL", "context": 3}}. Without one, the output up to the character cap.`),
+		mcp.WithReadOnlyHintAnnotation(true),
+		mcp.WithDestructiveHintAnnotation(false),
+		mcp.WithIdempotentHintAnnotation(true),
+		mcp.WithOpenWorldHintAnnotation(false),
+	)
+	return server.ServerTool{Tool: tool, Handler: a.handleOutput}
+}
+
+func (a *app) handleOutput(ctx context.Context, req mcp.CallToolRequest) (*mcp.CallToolResult, error) {
+	args, err := decodeArgs(req, outputArgs)
+	if err != nil {
+		return toolError(err), nil
+	}
+	id, err := args.str("session_id", true)
+	if err != nil {
+		return toolError(err), nil
+	}
+	outID, err := args.str("output_id", true)
+	if err != nil {
+		return toolError(err), nil
+	}
+	b, err := args.budget("budget")
+	if err != nil {
+		return toolError(err), nil
+	}
+	s, err := a.mgr.Get(id)
+	if err != nil {
+		return toolError(fmt.Errorf("%v; session_list shows the open sessions", err)), nil
+	}
+	if len(outID) > 64 {
+		return toolError(fmt.Errorf("%w %s", execkit.ErrUnknownOutput, quoteArg(outID))), nil
+	}
+	res, err := s.Output(outID, b)
+	if err != nil {
+		return toolError(err), nil
+	}
+	return result(res), nil
+}
+
+// --- session_destroy ---
+
+func (a *app) sessionDestroy() server.ServerTool {
+	tool := mcp.NewTool("session_destroy",
+		mcp.WithDescription("Close a session: its shell and every process it started are killed."),
+		sessionIDOption(),
+		mcp.WithDestructiveHintAnnotation(true),
+		mcp.WithIdempotentHintAnnotation(false),
+		mcp.WithOpenWorldHintAnnotation(false),
+	)
+	return server.ServerTool{Tool: tool, Handler: a.handleDestroy}
+}
+
+func (a *app) handleDestroy(ctx context.Context, req mcp.CallToolRequest) (*mcp.CallToolResult, error) {
+	args, err := decodeArgs(req, []string{"session_id"})
+	if err != nil {
+		return toolError(err), nil
+	}
+	id, err := args.str("session_id", true)
+	if err != nil {
+		return toolError(err), nil
+	}
+	if err := a.mgr.Remove(id); err != nil {
+		return toolError(fmt.Errorf("%v; session_list shows the open sessions", err)), nil
+	}
+	return result(map[string]any{"destroyed": true, "session_id": id}), nil
+}
+
+// --- session_list ---
+
+func (a *app) sessionList() server.ServerTool {
+	tool := mcp.NewTool("session_list",
+		mcp.WithDescription("List the open sessions with their transport, working directory and idle time in seconds."),
+		mcp.WithReadOnlyHintAnnotation(true),
+		mcp.WithDestructiveHintAnnotation(false),
+		mcp.WithIdempotentHintAnnotation(true),
+		mcp.WithOpenWorldHintAnnotation(false),
+	)
+	return server.ServerTool{Tool: tool, Handler: a.handleList}
+}
+
+func (a *app) handleList(ctx context.Context, req mcp.CallToolRequest) (*mcp.CallToolResult, error) {
+	if _, err := decodeArgs(req, nil); err != nil {
+		return toolError(err), nil
+	}
+	return result(map[string]any{
+		"sessions":      a.mgr.List(),
+		"max_sessions":  a.st.maxSessions,
+		"session_ttl_s": int64(a.st.ttl / time.Second),
+	}), nil
+}
