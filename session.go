@@ -95,7 +95,15 @@ func newRedactor(secrets []string, kinds bool) (*redact.Redactor, error) {
 type Option func(*options)
 
 type options struct {
-	observe func(*Event)
+	observe       func(*Event)
+	ownsTransport bool
+}
+
+// WithTransport hands the transport to the session: Close (and a failed
+// Open) closes it too. Use it for a transport dialled for this session alone,
+// such as an SSH connection or a Docker client.
+func WithTransport() Option {
+	return func(o *options) { o.ownsTransport = true }
 }
 
 // WithObserver registers a function that receives every event of the session
@@ -121,14 +129,7 @@ type Labeler interface {
 // OpenLocal opens a session in a shell on this machine. Close also releases
 // the local transport.
 func OpenLocal(ctx context.Context, cfg *Config, opts ...Option) (*Session, error) {
-	t := local.New()
-	s, err := Open(ctx, t, cfg, opts...)
-	if err != nil {
-		t.Close()
-		return nil, err
-	}
-	s.ownsTransport = true
-	return s, nil
+	return Open(ctx, local.New(), cfg, append(opts, WithTransport())...)
 }
 
 // detectShell starts bash where the machine has one, else sh; both
@@ -146,8 +147,9 @@ var envName = regexp.MustCompile(`^[A-Za-z_][A-Za-z0-9_]*$`)
 
 // Open starts a session over t. The transport is the only part that differs
 // between local, SSH and Docker; everything else is the same code. The caller
-// keeps ownership of t: Close ends the shell, not the transport.
-func Open(ctx context.Context, t transport.Transport, cfg *Config, opts ...Option) (*Session, error) {
+// keeps ownership of t (Close ends the shell, not the transport) unless
+// WithTransport is given.
+func Open(ctx context.Context, t transport.Transport, cfg *Config, opts ...Option) (_ *Session, err error) {
 	if cfg == nil {
 		cfg = &Config{}
 	}
@@ -155,8 +157,16 @@ func Open(ctx context.Context, t transport.Transport, cfg *Config, opts ...Optio
 	for _, opt := range opts {
 		opt(&o)
 	}
+	if o.ownsTransport {
+		defer func() {
+			if err != nil {
+				t.Close()
+			}
+		}()
+	}
 	s := &Session{
-		t:        t,
+		t:             t,
+		ownsTransport: o.ownsTransport,
 		timeout:  cfg.Timeout,
 		grace:    cfg.Grace,
 		maxChars: cfg.MaxChars,
@@ -403,6 +413,9 @@ func (s *Session) Err() error {
 	return s.ended
 }
 
+// Busy reports whether a call is running on the session.
+func (s *Session) Busy() bool { return len(s.run) > 0 }
+
 // Done returns a channel closed when the session's shell has exited.
 func (s *Session) Done() <-chan struct{} { return s.exited }
 
@@ -481,7 +494,7 @@ func (s *Session) Exec(ctx context.Context, command string, opts *ExecOptions) (
 		return nil, err
 	}
 	if err := s.fence.Check(command); err != nil {
-		s.emit(&Event{Type: "blocked", Command: s.redactText(command), Error: err.Error()})
+		s.emit(&Event{Type: "blocked", Command: s.redactText(command), Error: s.redactText(err.Error())})
 		return nil, err
 	}
 	timeout := s.timeout

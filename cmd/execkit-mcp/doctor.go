@@ -162,7 +162,7 @@ func doctor(getenv func(string) string, out io.Writer) int {
 		}
 	}
 
-	line("[--]", "transports: local only in this version (ssh and docker are being built)")
+	line("[ok]", "transports: local, ssh, docker")
 	status, what := checkDocker(getenv("DOCKER_HOST"))
 	line(status, "docker: %s", what)
 	if p, err := exec.LookPath("git"); err == nil {

@@ -11,6 +11,8 @@ import (
 
 	"github.com/execkit/execkit"
 	"github.com/execkit/execkit/policy"
+	"github.com/execkit/execkit/transport/docker"
+	"github.com/execkit/execkit/transport/ssh"
 	"github.com/mark3labs/mcp-go/mcp"
 	"github.com/mark3labs/mcp-go/server"
 )
@@ -72,17 +74,75 @@ func sessionIDOption() mcp.ToolOption {
 // yet). Wiring in a transport is filling in open.
 type transportSpec struct {
 	args []string
-	open func(ctx context.Context, a *args, cfg *execkit.Config, opts []execkit.Option) (*execkit.Session, error)
+	open func(ctx context.Context, st *settings, a *args, cfg *execkit.Config, opts []execkit.Option) (*execkit.Session, error)
 }
 
 var transports = map[string]transportSpec{
 	"local": {
-		open: func(ctx context.Context, _ *args, cfg *execkit.Config, opts []execkit.Option) (*execkit.Session, error) {
+		open: func(ctx context.Context, _ *settings, _ *args, cfg *execkit.Config, opts []execkit.Option) (*execkit.Session, error) {
 			return execkit.OpenLocal(ctx, cfg, opts...)
 		},
 	},
-	"ssh":    {args: []string{"host", "port", "user", "password", "key_path", "fingerprint"}},
-	"docker": {args: []string{"container"}},
+	"ssh": {
+		args: []string{"host", "port", "user", "password", "key_path", "fingerprint"},
+		open: openSSH,
+	},
+	"docker": {
+		args: []string{"container"},
+		open: openDocker,
+	},
+}
+
+// openSSH dials with the agent's connection arguments and the operator's
+// trust settings; the password is redacted wherever it shows up.
+func openSSH(ctx context.Context, st *settings, a *args, cfg *execkit.Config, opts []execkit.Option) (*execkit.Session, error) {
+	var c ssh.Config
+	var err error
+	if c.Host, err = a.str("host", true); err != nil {
+		return nil, err
+	}
+	if c.User, err = a.str("user", true); err != nil {
+		return nil, err
+	}
+	port, _, err := a.integer("port", 1, 65535)
+	if err != nil {
+		return nil, err
+	}
+	c.Port = int(port)
+	if c.Password, err = a.str("password", false); err != nil {
+		return nil, err
+	}
+	if c.KeyPath, err = a.str("key_path", false); err != nil {
+		return nil, err
+	}
+	if c.Fingerprint, err = a.str("fingerprint", false); err != nil {
+		return nil, err
+	}
+	op := &ssh.Operator{
+		KeyDir:                   st.keyDir,
+		KnownHostsPath:           st.knownHosts,
+		InsecureAcceptAnyHostKey: st.insecureHosts,
+		UseAgent:                 st.sshAgent,
+	}
+	t, err := ssh.Dial(ctx, &c, op)
+	if err != nil {
+		return nil, err
+	}
+	cfg.Secrets = append(cfg.Secrets, c.Secrets()...)
+	return execkit.Open(ctx, t, cfg, append(opts, execkit.WithTransport())...)
+}
+
+// openDocker enters a running container the daemon shows.
+func openDocker(ctx context.Context, _ *settings, a *args, cfg *execkit.Config, opts []execkit.Option) (*execkit.Session, error) {
+	container, err := a.str("container", true)
+	if err != nil {
+		return nil, err
+	}
+	t, err := docker.Dial(ctx, &docker.Config{Container: container}, &docker.Operator{})
+	if err != nil {
+		return nil, err
+	}
+	return execkit.Open(ctx, t, cfg, append(opts, execkit.WithTransport())...)
 }
 
 var transportNames = []string{"local", "ssh", "docker"}
@@ -101,15 +161,15 @@ var createArgs = []string{
 
 func (a *app) sessionCreate() server.ServerTool {
 	tool := mcp.NewTool("session_create",
-		mcp.WithDescription("Open a persistent shell session and return its session_id. The shell keeps cd, exported variables, functions and aliases between session_exec calls. Only transport \"local\" (this machine) is available in this version."),
-		mcp.WithString("transport", mcp.Enum(transportNames...), mcp.DefaultString("local"), mcp.Description(`Where the shell runs: "local" (this machine). "ssh" and "docker" are not supported yet.`)),
-		mcp.WithString("host", mcp.Description("ssh: the host to connect to (not supported yet).")),
-		mcp.WithInteger("port", mcp.Min(1), mcp.Max(65535), mcp.Description("ssh: the port, 22 by default (not supported yet).")),
-		mcp.WithString("user", mcp.Description("ssh: the user to log in as (not supported yet).")),
-		mcp.WithString("password", mcp.Description("ssh: the password (not supported yet).")),
-		mcp.WithString("key_path", mcp.Description("ssh: a private key file inside the operator's key directory (not supported yet).")),
-		mcp.WithString("fingerprint", mcp.Description("ssh: the host key's SHA256:... fingerprint to pin (not supported yet).")),
-		mcp.WithString("container", mcp.Description("docker: the container's name or id (not supported yet).")),
+		mcp.WithDescription("Open a persistent shell session and return its session_id. The shell keeps cd, exported variables, functions and aliases between session_exec calls. transport \"local\" is this machine; \"ssh\" a remote host (host, user, and password or key_path); \"docker\" a running container (container)."),
+		mcp.WithString("transport", mcp.Enum(transportNames...), mcp.DefaultString("local"), mcp.Description(`Where the shell runs: "local" (this machine), "ssh" (a remote host) or "docker" (a running container).`)),
+		mcp.WithString("host", mcp.Description("ssh: the host to connect to (required for ssh).")),
+		mcp.WithInteger("port", mcp.Min(1), mcp.Max(65535), mcp.Description("ssh: the port, 22 by default.")),
+		mcp.WithString("user", mcp.Description("ssh: the user to log in as (required for ssh).")),
+		mcp.WithString("password", mcp.Description("ssh: the password, if the host takes password login. It is redacted from all output.")),
+		mcp.WithString("key_path", mcp.Description("ssh: a private key file inside the operator's key directory (EXECKIT_MCP_KEY_DIR, ~/.ssh by default).")),
+		mcp.WithString("fingerprint", mcp.Description("ssh: the host key's SHA256:... fingerprint to pin; it can only narrow the operator's known_hosts, never override it.")),
+		mcp.WithString("container", mcp.Description("docker: the running container's name or id (required for docker).")),
 		mcp.WithArray("allow", mcp.WithStringItems(), mcp.Description("If given, the only programs this session may run (program names such as \"git\", \"go\"). The operator's policy still applies.")),
 		mcp.WithArray("deny", mcp.WithStringItems(), mcp.Description("Programs this session must never run (program names such as \"rm\").")),
 		mcp.WithArray("deny_patterns", mcp.WithStringItems(), mcp.Description("Regular expressions (RE2); a command matching any is refused.")),
@@ -160,15 +220,12 @@ func (a *app) handleCreate(ctx context.Context, req mcp.CallToolRequest) (*mcp.C
 	if err != nil {
 		return toolError(err), nil
 	}
-	if spec.open == nil {
-		return toolError(argErrorf("Transport %s is not supported yet by this server; use transport local.", name)), nil
-	}
 	var opts []execkit.Option
 	if a.audit != nil {
 		opts = append(opts, execkit.WithObserver(a.audit.Observer()))
 	}
 	s, err := a.mgr.Open(ctx, func(ctx context.Context) (*execkit.Session, error) {
-		return spec.open(ctx, args, cfg, opts)
+		return spec.open(ctx, a.st, args, cfg, opts)
 	})
 	if errors.Is(err, execkit.ErrTooManySessions) {
 		return toolError(fmt.Errorf("%v; destroy one with session_destroy (session_list shows them)", err)), nil
