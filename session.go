@@ -167,13 +167,13 @@ func Open(ctx context.Context, t transport.Transport, cfg *Config, opts ...Optio
 	s := &Session{
 		t:             t,
 		ownsTransport: o.ownsTransport,
-		timeout:  cfg.Timeout,
-		grace:    cfg.Grace,
-		maxChars: cfg.MaxChars,
-		budget:   cfg.Budget,
-		observe:  o.observe,
-		run:      make(chan struct{}, 1),
-		exited:   make(chan struct{}),
+		timeout:       cfg.Timeout,
+		grace:         cfg.Grace,
+		maxChars:      cfg.MaxChars,
+		budget:        cfg.Budget,
+		observe:       o.observe,
+		run:           make(chan struct{}, 1),
+		exited:        make(chan struct{}),
 	}
 	if s.timeout <= 0 {
 		s.timeout = DefaultTimeout
