@@ -1,0 +1,89 @@
+package main
+
+import (
+	"context"
+	"fmt"
+	"os"
+	"path/filepath"
+	"strconv"
+	"strings"
+	"sync"
+	"syscall"
+	"testing"
+	"time"
+
+	"github.com/mark3labs/mcp-go/mcp"
+	"github.com/stretchr/testify/assert"
+	"github.com/stretchr/testify/require"
+)
+
+// Test64Sessions runs 64 concurrent sessions through one server, each with
+// distinct outputs: no output may reach the wrong session.
+func Test64Sessions(t *testing.T) {
+	s := start(t, startOpts{})
+	const n, cmds = 64, 5
+	ids := make([]string, n)
+	for i := range ids {
+		ids[i] = s.create(nil)
+	}
+	var wg sync.WaitGroup
+	errs := make(chan error, n)
+	for i, id := range ids {
+		wg.Add(1)
+		go func(i int, id string) {
+			defer wg.Done()
+			for j := 0; j < cmds; j++ {
+				want := fmt.Sprintf("s%d-c%d", i, j)
+				res := s.exec(id, "echo "+want+"; echo "+want+" >&2", nil)
+				if res["stdout"] != want+"\n" || res["stderr"] != want+"\n" {
+					errs <- fmt.Errorf("session %d command %d got %v / %v", i, j, res["stdout"], res["stderr"])
+					return
+				}
+			}
+		}(i, id)
+	}
+	wg.Wait()
+	close(errs)
+	for err := range errs {
+		t.Error(err)
+	}
+}
+
+// TestClientDisconnectMidCall: the MCP client goes away while a command
+// runs; the server exits and the shell and what it started are gone.
+func TestClientDisconnectMidCall(t *testing.T) {
+	s := start(t, startOpts{})
+	id := s.create(nil)
+	pidFile := filepath.Join(t.TempDir(), "pids")
+	go func() {
+		// The call fails when the client closes; that is the point.
+		var req mcp.CallToolRequest
+		req.Params.Name = "session_exec"
+		req.Params.Arguments = map[string]any{"session_id": id, "command": "sleep 300 & echo $$ $! > " + pidFile + "; sleep 300"}
+		s.c.CallTool(context.Background(), req)
+	}()
+	var pids []int
+	require.Eventually(t, func() bool {
+		b, err := os.ReadFile(pidFile)
+		if err != nil || !strings.HasSuffix(string(b), "\n") {
+			return false
+		}
+		for _, f := range strings.Fields(string(b)) {
+			p, _ := strconv.Atoi(f)
+			pids = append(pids, p)
+		}
+		return len(pids) == 2
+	}, 10*time.Second, 50*time.Millisecond)
+	s.c.Close()
+	done := make(chan error, 1)
+	go func() { done <- s.cmd.Wait() }()
+	select {
+	case <-done:
+	case <-time.After(15 * time.Second):
+		t.Fatal("the server did not exit after its client went away")
+	}
+	for _, p := range pids {
+		assert.Eventually(t, func() bool { return syscall.Kill(p, 0) != nil }, 5*time.Second, 50*time.Millisecond,
+			"process %d (the shell or its job) outlived the client", p)
+	}
+}
