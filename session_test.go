@@ -544,7 +544,14 @@ func TestFloodBoundedMemory(t *testing.T) {
 			}
 		}
 	}()
-	res := run(t, s, "yes | head -c 1000000000; head -c 5000000 /dev/zero | tr '\\0' x", nil)
+	flood := "1000000000" // 1 GB
+	if raceEnabled {
+		flood = "200000000"
+	}
+	ctx, cancel := context.WithTimeout(context.Background(), 10*time.Minute)
+	defer cancel()
+	res, err := s.Exec(ctx, "yes | head -c "+flood+"; head -c 5000000 /dev/zero | tr '\\0' x", &ExecOptions{Timeout: 10 * time.Minute})
+	require.NoError(t, err)
 	close(stop)
 	wg.Wait()
 	assert.True(t, res.Truncated)

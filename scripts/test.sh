@@ -31,6 +31,8 @@ go vet ./...
 
 echo "test.sh: go test -race" >&2
 go test -race -count=1 -timeout 20m ./...
+# The full-size flood (1 GB) without the race detector, which slows it tenfold.
+go test -count=1 -run 'TestFloodBoundedMemory' .
 
 if [ -x scripts/test-python.sh ]; then
   scripts/test-python.sh

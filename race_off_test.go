@@ -1,0 +1,5 @@
+//go:build !race
+
+package execkit
+
+const raceEnabled = false
