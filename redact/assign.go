@@ -1,6 +1,9 @@
 package redact
 
-import "bytes"
+import (
+	"bytes"
+	"unicode/utf8"
+)
 
 // assignMatcher finds values assigned to names that say "secret", in every
 // common syntax: env dumps and .env (NAME=value), shell (export NAME="v"),
@@ -72,11 +75,22 @@ func (assignMatcher) match(sc *scanner, ks, ke int) {
 	}
 	// Most keyword hits are prose ("token refreshed", "--- PASS"): reject
 	// on the byte after the name before classifying it.
+	before := start
+	if q != 0 {
+		before--
+	}
+	lineStart := -1 // unknown
 	if c := line[p]; c != '=' && c != ':' && c != '>' {
 		// Only a flag, a netrc entry, a quoted key="..." value="...", or a
 		// name at the start of its line takes a blank as separator.
-		if !hadSpace || !(dashes > 0 || closed || isNetrcName(name) || linePrefixOnly(line[:start])) {
+		if !hadSpace {
 			return
+		}
+		if !(dashes > 0 || closed || isNetrcName(name)) {
+			if !linePrefixOnly(line[:before]) {
+				return
+			}
+			lineStart = 1
 		}
 	}
 	cls, kind := classifyName(name)
@@ -89,11 +103,13 @@ func (assignMatcher) match(sc *scanner, ks, ke int) {
 		}
 		cls = ncStrong
 	}
-	before := start
-	if q != 0 {
-		before--
+	if lineStart < 0 {
+		lineStart = 0
+		if linePrefixOnly(line[:before]) {
+			lineStart = 1
+		}
 	}
-	lineStart := linePrefixOnly(line[:before])
+	atStart := lineStart == 1
 	var sep byte
 	netrc := false
 	switch c := line[p]; {
@@ -110,6 +126,9 @@ func (assignMatcher) match(sc *scanner, ks, ke int) {
 		if p+1 < len(line) && line[p+1] == ':' {
 			return // a path: token::Kind
 		}
+		if hadSpace && !closed {
+			return // "Pass :" — not how keys are written
+		}
 		if p+1 < len(line) && line[p+1] == '=' {
 			p += 2
 			sep = '='
@@ -125,12 +144,12 @@ func (assignMatcher) match(sc *scanner, ks, ke int) {
 		sep = '='
 	case hadSpace && dashes > 0:
 		sep = ' '
-	case hadSpace && lineStart && hasDockerfileDirective(line[:before]):
+	case hadSpace && atStart && hasDockerfileDirective(line[:before]):
 		sep = ' '
-	case hadSpace && isNetrcName(name) && (lineStart || isNetrcContext(line[:before])):
+	case hadSpace && isNetrcName(name) && (atStart || isNetrcContext(line[:before])):
 		sep = ' '
 		netrc = true
-	case lineStart && q == 0 && (p-sp >= 2 || bytes.IndexByte(line[sp:p], '\t') >= 0):
+	case atStart && q == 0 && (p-sp >= 2 || bytes.IndexByte(line[sp:p], '\t') >= 0):
 		// "secret_id    9b1c..." — key/value table output (vault, CLIs).
 		sep = '\t'
 		if e := tokenEnd(line, p); trimRight(line, len(line)) != e {
@@ -146,8 +165,8 @@ func (assignMatcher) match(sc *scanner, ks, ke int) {
 	if p >= len(line) {
 		return
 	}
-	if sep == ':' && p == sp && !isQuote(line[p]) && !(pre == 0 || isSpace(pre) || isQuote(pre) || pre == '{' || pre == ',' || pre == ';') {
-		return // user:pass@host, a:b:c — not a "name: value" pair
+	if sep == ':' && p == sp && !isQuote(line[p]) && (q != 0 && !closed || !(pre == 0 || isSpace(pre) || isQuote(pre) || pre == '{' || pre == ',' || pre == ';')) {
+		return // user:pass@host, "passwd:dir", a:b:c — not a "name: value" pair
 	}
 
 	var vs, ve int
@@ -167,7 +186,7 @@ func (assignMatcher) match(sc *scanner, ks, ke int) {
 		vs = p + 1
 		ve = closingQuote(line, vs, c)
 		if ve < 0 {
-			ve = trimRight(line, len(line))
+			return // "token=" + x: the quote closes an outer string
 		}
 		quoted = true
 	case q != 0 && !closed:
@@ -187,16 +206,21 @@ func (assignMatcher) match(sc *scanner, ks, ke int) {
 		switch {
 		case netrc:
 			ve = tokenEnd(line, p)
-			if lineStart && trimRight(line, len(line)) != ve {
+			if atStart && trimRight(line, len(line)) != ve {
 				return // prose: "password incorrect for user"
 			}
-		case sep == '=' && lineStart && dashes == 0,
-			sep == ':' && lineStart && isPassKind(kind):
+		case sep == '=' && dashes == 0 && !hadSpace && envLineStart(line[:before]),
+			sep == ':' && atStart && isPassKind(kind):
 			ve = restOfLine(line, p)
 			for ve > vs && (line[ve-1] == ';' || line[ve-1] == ',') {
 				ve--
 			}
-		case sep == ':':
+			if isProse(line[vs:ve]) {
+				return // "- password: The password for the authentication."
+			}
+		case sep == ':', sep == '=' && hadSpace && dashes == 0:
+			// name: value, name = value (YAML, INI, TOML, and program
+			// text): one token that ends the line, or it is prose or code.
 			ve = tokenEnd(line, p)
 			r := ve
 			for r < len(line) && isSpace(line[r]) {
@@ -217,23 +241,189 @@ func (assignMatcher) match(sc *scanner, ks, ke int) {
 		if isCodeLike(v) || v[0] == '-' && (dashes > 0 || sep == ' ') {
 			return
 		}
-		if v[0] == '\\' { // an escaped quote from an outer string: \"value\"
-			return
+		if isConstantName(v) || isSelfReference(v, name) {
+			return // token = Error, token: FG_DEFAULT, self.password = password
+		}
+		if sep == '=' && hadSpace && (isIdent(v) && (isObjectField(name) || endsWithComma(line[:before])) || isNumber(v)) {
+			return // self.token = nextchar, username, password = split, X_TOKEN = 0x6
+		}
+		if sep == ':' && isIdent(v) && ve < len(line) && (line[ve] == ',' || line[ve] == '}') {
+			return // PrivateKey: key, — a struct or object literal naming a variable
+		}
+		if sep == '\t' && !credLike(v) {
+			return // "Cm2Token   uint32" — a declaration, not a table of secrets
+		}
+		if sep == ' ' && dashes > 0 && allIn(v, csLowerAlpha) {
+			return // "--username and --password options": prose
 		}
 	}
+	if isNamedAfter(v, name) {
+		return // CHALLENGE_PASSWORD: "challengePassword", an enum's text
+	}
+	if quoted && isCamelTypeName(v) {
+		return // private_key: "PrivateKeyTypes", a type annotation
+	}
+	if !quoted && v[0] == '\\' {
+		return // an escaped quote from an outer string: \"value\"
+	}
 	switch {
-	case netrc && lineStart && !isNetrcContext(line[:before]):
+	case netrc && atStart && !isNetrcContext(line[:before]):
 		if len(v) < 6 || !(hasDigit(v) || bytes.ContainsAny(v, "!@#$%^&*+=?/~") || hasUpperAndLower(v)) {
 			return
 		}
 	case cls == ncWeak:
-		if !looksRandom(v) {
-			return
+		if !looksRandom(v) || bytes.ContainsAny(v, "[]{}()\\^$|* ") {
+			return // HEX_PAT = "[0-9A-Fa-f]{1,4}": a pattern
 		}
-	case len(v) < 3:
+	case utf8.RuneCount(v) < 3:
 		return
 	}
 	sc.add(vs, ve, kind, prioContext)
+}
+
+// isObjectField reports names written as program fields: self.x, this.x.
+func isObjectField(name []byte) bool {
+	return bytes.HasPrefix(name, []byte("self.")) || bytes.HasPrefix(name, []byte("this.")) ||
+		bytes.IndexByte(name, '.') > 0 && !bytes.ContainsAny(name, "-")
+}
+
+// envLineStart reports what may precede NAME=value on an env-dump, .env,
+// properties or shell line, where the value is the whole rest of the line:
+// nothing, or a shell prefix (export, declare -x, set, ENV).
+func envLineStart(b []byte) bool {
+	if len(b) == 0 {
+		return true
+	}
+	for _, p := range []string{"export ", "declare -x ", "set ", "ENV ", "ARG "} {
+		if bytes.HasPrefix(b, []byte(p)) && len(bytes.TrimLeft(b[len(p):], " \t")) == 0 {
+			return true
+		}
+	}
+	return false
+}
+
+func isNumber(v []byte) bool {
+	if len(v) > 1 && v[0] == '-' {
+		v = v[1:]
+	}
+	if len(v) > 2 && v[0] == '0' && (v[1] == 'x' || v[1] == 'X') {
+		return allIn(v[2:], csHex)
+	}
+	return allDigits(v)
+}
+
+func endsWithComma(b []byte) bool {
+	b = bytes.TrimRight(b, " \t")
+	return len(b) > 0 && b[len(b)-1] == ','
+}
+
+// isProse reports a sentence: three or more words, one of them a function
+// word no password is made of. A passphrase of plain words has none.
+func isProse(v []byte) bool {
+	words := bytes.Fields(v)
+	if len(words) < 3 {
+		return bytes.Contains(v, []byte(" = ")) // password: bool = False
+	}
+	for _, w := range words {
+		switch string(bytes.ToLower(bytes.Trim(w, ".,;:()"))) {
+		case "the", "a", "an", "to", "for", "of", "is", "with", "and", "or", "in", "on", "be",
+			"use", "used", "if", "this", "that", "when", "from", "your", "not", "=":
+			return true
+		}
+	}
+	return false
+}
+
+// isSelfReference reports program text that assigns a variable its own
+// name: self.password = password, token=token.
+func isSelfReference(v, name []byte) bool {
+	if i := bytes.LastIndexByte(name, '.'); i >= 0 {
+		name = name[i+1:]
+	}
+	return bytes.EqualFold(v, name) || bytes.EqualFold(bytes.TrimLeft(v, "_"), bytes.TrimLeft(name, "_"))
+}
+
+// isNamedAfter reports a value made of letters that spells the secret word
+// of its own name ("password", "challengePassword", "TOKEN"): a label or
+// an enum's text, not a secret.
+func isNamedAfter(v, name []byte) bool {
+	seps := 0
+	for _, c := range v {
+		switch {
+		case c == '_' || c == '-' || c == '.':
+			seps++
+		case isAlpha(c), isDigit(c):
+		default:
+			return false
+		}
+	}
+	if hasDigit(v) && seps < 2 {
+		return false // token1: a value; client-valid-token-1: a label
+	}
+	lv := bytes.ToLower(v)
+	for _, w := range []string{"password", "passwd", "passphrase", "secret", "token", "apikey", "api_key", "credential"} {
+		if bytes.Contains(lv, []byte(w)) && bytes.Contains(bytes.ToLower(name), []byte(w)) {
+			return true
+		}
+	}
+	return false
+}
+
+// isCamelTypeName reports CamelCase words with no digits: a type name
+// (PrivateKeyTypes, SecretStr) rather than a secret.
+func isCamelTypeName(v []byte) bool {
+	v = bytes.TrimLeft(v, "_")
+	if len(v) < 2 || len(v) > 48 || !isUpper(v[0]) || !allIn(v, csAlpha) {
+		return false
+	}
+	// An optional acronym (RSA, DSA), then humps: each capital followed by
+	// a lower-case letter. Random base64 letters are not shaped like that.
+	i := 0
+	for i+1 < len(v) && isUpper(v[i]) && isUpper(v[i+1]) {
+		i++
+	}
+	humps := 0
+	for ; i < len(v); i++ {
+		if isUpper(v[i]) {
+			if i+1 >= len(v) || !isLower(v[i+1]) {
+				return false
+			}
+			humps++
+		}
+	}
+	return humps >= 2 || humps == 1 && len(v) > 4 && isUpper(v[1])
+}
+
+// isQueryString reports text made only of URL query bytes (a=b&c=d%2F).
+func isQueryString(v []byte) bool {
+	for i := 0; i < len(v); i++ {
+		c := v[i]
+		switch {
+		case isAlnum(c), c == '-', c == '.', c == '_', c == '~', c == '+', c == '=', c == '&':
+		case c == '%' && i+2 < len(v) && csHex[v[i+1]] && csHex[v[i+2]]:
+			i += 2
+		default:
+			return false
+		}
+	}
+	return true
+}
+
+// isConstantName reports an identifier that names a constant, class or
+// enum member in program text: Error, Punctuation, FG_DEFAULT, KeyType.
+// Random letters (base64 without digits) are not shaped like any of these.
+func isConstantName(v []byte) bool {
+	v = bytes.TrimLeft(v, "_")
+	if len(v) == 0 || !isUpper(v[0]) {
+		return false
+	}
+	if allIn(v, csUpperUnder) {
+		return true // FG_DEFAULT
+	}
+	if len(v) > 1 && allIn(v[1:], csLowerAlpha) {
+		return true // Error
+	}
+	return isCamelTypeName(v)
 }
 
 func hasUpperAndLower(b []byte) bool {
@@ -259,7 +449,13 @@ func isNetrcName(name []byte) bool {
 
 // isNetrcContext reports a .netrc entry before the password: machine h login u.
 func isNetrcContext(b []byte) bool {
-	return bytes.Contains(b, []byte("machine ")) || bytes.Contains(b, []byte("login ")) || bytes.Contains(b, []byte("default "))
+	b = bytes.TrimLeft(b, " \t")
+	for _, k := range []string{"machine ", "default ", "login ", "account "} {
+		if bytes.HasPrefix(b, []byte(k)) {
+			return true
+		}
+	}
+	return false
 }
 
 func hasDockerfileDirective(b []byte) bool {
@@ -308,13 +504,15 @@ func restOfLine(line []byte, p int) int {
 		for j < e && isNameByte(line[j]) {
 			j++
 		}
-		if j > i+1 && j < e && line[j] == '=' && isAlpha(line[i+1]) {
+		if j > i+1 && j < e && line[j] == '=' && (isAlpha(line[i+1]) || line[i+1] == '_') {
 			e = i
 			break
 		}
 	}
-	// ...and so does a query-string "&other=value" (token=x&channel=y).
-	for i := p; i < e; i++ {
+	// ...and so does a query-string "&other=value" (token=x&channel=y), if
+	// the value is a well-formed query string; a secret that merely holds
+	// "&x=" is kept whole.
+	for i := p; i < e && isQueryString(line[p:e]); i++ {
 		if line[i] != '&' {
 			continue
 		}

@@ -32,21 +32,35 @@ func newCharset(spec ...string) *charset {
 }
 
 var (
-	csAlnum    = newCharset("alnum")
-	csUpper    = newCharset("upper")
-	csLower    = newCharset("lower")
-	csHex      = newCharset("hex")
-	csHexLower = newCharset("hexlower")
-	csWord     = newCharset("alnum", "_")
-	csURL64    = newCharset("alnum", "_-")    // base64url
-	csURL64Dot = newCharset("alnum", "_-.")   // JWT-ish
-	csB64      = newCharset("alnum", "+/")    // base64 without padding
-	csB64Pad   = newCharset("alnum", "+/=")   // base64
-	csB64Any   = newCharset("alnum", "+/=_-") // either alphabet
-	csSlack    = newCharset("alnum", "-")     // xox?- tokens
-	csBech32   = newCharset("QPZRY9X8GF2TVDW0S3JN54KHCE6MUA7L")
-	csTail     = newCharset("alnum", "_-+/=.~%") // bytes that may continue a token
-	b64Std     = csB64
+	csAlnum      = newCharset("alnum")
+	csUpper      = newCharset("upper")
+	csLower      = newCharset("lower")
+	csLowerAlpha = newCharset("abcdefghijklmnopqrstuvwxyz")
+	csPathSeg    = newCharset("abcdefghijklmnopqrstuvwxyz0123456789._-")
+	csUpperAlpha = newCharset("ABCDEFGHIJKLMNOPQRSTUVWXYZ")
+	csUpperUnder = newCharset("ABCDEFGHIJKLMNOPQRSTUVWXYZ_")
+	csAlpha      = newCharset("abcdefghijklmnopqrstuvwxyzABCDEFGHIJKLMNOPQRSTUVWXYZ")
+	csHex        = newCharset("hex")
+	csHexLower   = newCharset("hexlower")
+	csWord       = newCharset("alnum", "_")
+	csURL64      = newCharset("alnum", "_-")    // base64url
+	csURL64Dot   = newCharset("alnum", "_-.")   // JWT-ish
+	csB64        = newCharset("alnum", "+/")    // base64 without padding
+	csB64Pad     = newCharset("alnum", "+/=")   // base64
+	csB64Any     = newCharset("alnum", "+/=_-") // either alphabet
+	csSlack      = newCharset("alnum", "-")     // xox?- tokens
+	csBech32     = newCharset("QPZRY9X8GF2TVDW0S3JN54KHCE6MUA7L")
+	csTail       = newCharset("alnum", "_-+/=.~%")      // bytes that may continue a token
+	csNameCont   = newCharset("alnum", "_.-=:>\"'` \t") // what may follow a keyword inside a key name
+	csAnyButNL   = func() *charset {
+		var c charset
+		for i := range c {
+			c[i] = i != '\n'
+		}
+		return &c
+	}()
+	csURLCont = newCharset("alnum", "%._~!$&'()*+,;=:-[") // what may follow "://"
+	b64Std    = csB64
 )
 
 func isAlpha(c byte) bool   { return 'a' <= c|0x20 && c|0x20 <= 'z' }
@@ -131,9 +145,9 @@ func looksRandom(v []byte) bool {
 	if allIn(v, csHex) || allIn(v, csLower) && !bytes.ContainsAny(v, "0123456789") {
 		return false
 	}
-	lo, up, dg, ot := classes(v)
+	lo, up, dg, _ := classes(v)
 	n := 0
-	for _, b := range []bool{lo, up, dg, ot} {
+	for _, b := range []bool{lo, up, dg} {
 		if b {
 			n++
 		}
@@ -154,7 +168,10 @@ var stopValues = map[string]bool{
 	"float": true, "optional[str]": true, "self": true, "this": true, "unknown": true,
 	"invalid": true, "missing": true, "incorrect": true, "wrong": true, "expired": true,
 	"default": true, "auto": true, "prompt": true, "ask": true, "stdin": true, "env": true,
-	"file": true, "value": true, "values": true,
+	"file": true, "value": true, "values": true, "bearer": true, "basic": true, "iota": true,
+	"uint": true, "uint8": true, "uint16": true, "uint32": true, "uint64": true, "int8": true,
+	"int16": true, "int32": true, "int64": true, "uintptr": true, "float32": true, "float64": true,
+	"byte": true, "[]byte": true, "rune": true, "error": true, "interface{}": true,
 }
 
 var placeholderPrefixes = []string{"your-", "your_", "yourtoken", "yourpassword", "insert-", "insert_", "replace-", "replace_", "replaceme", "changeme", "change-me", "change_me", "example-", "dummy-", "fake-", "todo-"}
@@ -175,8 +192,8 @@ func isPlaceholder(v []byte) bool {
 		if len(v) <= 3 || v[len(v)-1] == v[0] {
 			return true
 		}
-	case '<':
-		if v[len(v)-1] == '>' {
+	case '<': // <your-token>, <set to the key 'password' in secret 'db'>
+		if bytes.IndexByte(v, '>') > 0 {
 			return true
 		}
 	case '{':
@@ -187,9 +204,15 @@ func isPlaceholder(v []byte) bool {
 		if bytes.HasPrefix(v, []byte("#{")) {
 			return true
 		}
+		if n := len(v) - 1; (n == 3 || n == 4 || n == 6 || n == 8) && allIn(v[1:], csHex) {
+			return true // a colour: #cccccc
+		}
 	}
 	if bytes.Contains(v, []byte("{{")) || bytes.Contains(v, []byte("${")) || bytes.HasPrefix(v, []byte("arn:")) {
 		return true
+	}
+	if hasFormatVerb(v) {
+		return true // '%s:%s', "%(password)s"
 	}
 	// A run of one repeated byte: xxxxxxxx, ........, --------.
 	same := true
@@ -223,6 +246,33 @@ func isPlaceholder(v []byte) bool {
 	return isPathLike(v)
 }
 
+// hasFormatVerb reports a printf or %-format template: a value that is
+// nothing but verbs and punctuation ('%s:%s', "%(password)s", "%d").
+func hasFormatVerb(v []byte) bool {
+	verbs := 0
+	for i := 0; i < len(v); i++ {
+		c := v[i]
+		if c == '%' && i+1 < len(v) {
+			switch v[i+1] {
+			case 's', 'd', 'v', 'q', 'r':
+				verbs++
+				i++
+				continue
+			case '(':
+				if j := bytes.IndexByte(v[i:], ')'); j > 0 && i+j+1 < len(v) {
+					verbs++
+					i += j + 1
+					continue
+				}
+			}
+		}
+		if isAlnum(c) || c >= 0x80 {
+			return false
+		}
+	}
+	return verbs > 0
+}
+
 // isPathLike reports filesystem paths (/run/secrets/db, ~/.ssh/id_rsa, ./x).
 func isPathLike(v []byte) bool {
 	switch {
@@ -249,6 +299,10 @@ func isPathLike(v []byte) bool {
 		return false
 	}
 	slashes := bytes.Count(v, []byte("/"))
+	if slashes == 1 && v[0] == '/' {
+		// /tmp, /home: one lower-case path component.
+		return allIn(bytes.TrimRight(v[1:], "\\"), csPathSeg)
+	}
 	return slashes >= 2 || bytes.HasPrefix(v, []byte("~/")) || bytes.HasPrefix(v, []byte("./"))
 }
 
@@ -279,8 +333,8 @@ func isCodeLike(v []byte) bool {
 			return true
 		}
 	}
-	// snake_case with at least one underscore and no digits/upper: get_token
-	if bytes.IndexByte(v, '_') > 0 {
+	// snake_case with an underscore and no digits/upper: get_token, _create_key
+	if bytes.IndexByte(v, '_') >= 0 && bytes.ContainsAny(v, "abcdefghijklmnopqrstuvwxyz") {
 		snake := true
 		for _, c := range v {
 			if !(isLower(c) || c == '_') {

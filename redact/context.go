@@ -25,8 +25,10 @@ func (authHeaderMatcher) match(sc *scanner, ks, ke int) {
 	if p < len(line) && isAlnum(line[p]) {
 		return // authorizations, authorizationUrl
 	}
+	keyQuoted := false
 	if p < len(line) && isQuote(line[p]) {
 		p++
+		keyQuoted = true
 	}
 	for p < len(line) && isSpace(line[p]) {
 		p++
@@ -34,17 +36,21 @@ func (authHeaderMatcher) match(sc *scanner, ks, ke int) {
 	if p >= len(line) || line[p] != ':' && line[p] != '=' {
 		return
 	}
+	sep := line[p]
 	p++
 	for p < len(line) && isSpace(line[p]) {
 		p++
 	}
 	end := len(line)
+	quotedVal := false
 	if p < len(line) && isQuote(line[p]) {
 		q := line[p]
 		p++
-		if e := closingQuote(line, p, q); e >= 0 {
-			end = e
+		e := closingQuote(line, p, q)
+		if e < 0 {
+			return
 		}
+		end, quotedVal = e, true
 	} else if e := bytes.IndexAny(line[p:], "\"'`"); e >= 0 {
 		end = p + e // the header sits inside a quoted argument: -H "Authorization: ..."
 	}
@@ -68,10 +74,24 @@ func (authHeaderMatcher) match(sc *scanner, ks, ke int) {
 		}
 	}
 	creds := line[cs:end]
-	if len(creds) < 4 || isPlaceholder(creds) {
+	if len(creds) < 4 || isPlaceholder(creds) || bytes.Contains(creds, []byte("://")) {
 		return
 	}
+	if !quotedVal {
+		if keyQuoted || sep == '=' {
+			return // "Authorization": auth_header, authorization = x — program text
+		}
+		if !linePrefixOnly(line[:ks]) && !(credLike(creds) && bytes.IndexByte(creds, ' ') < 0) && !bytes.HasSuffix(bytes.TrimRight(line[:ks], " \t'\""), []byte("-H")) {
+			return // "Keep Authorization: headers for ..." — prose
+		}
+	}
 	sc.add(cs, end, kindAuthHeader, prioContext)
+}
+
+// credLike reports text that looks like a credential rather than words:
+// it has a digit, mixed case or token punctuation.
+func credLike(b []byte) bool {
+	return len(b) >= 8 && (hasDigit(b) || hasUpperAndLower(b) || bytes.ContainsAny(b, "=+/_.-")) && !bytes.Contains(bytes.TrimSpace(b), []byte("  "))
 }
 
 // bearerMatcher: "Bearer <token>" wherever it appears.
@@ -251,6 +271,10 @@ func (urlMatcher) match(sc *scanner, ks, ke int) {
 		return // the ':' is a port or belongs to the path
 	}
 	pw := ui[colon+1:]
+	switch string(bytes.ToLower(pw)) {
+	case "password", "pass", "passwd", "pwd", "secret", "token":
+		return // documentation: https://user:password@host
+	}
 	d := 0
 	for d < len(pw) && isDigit(pw[d]) {
 		d++
@@ -259,15 +283,6 @@ func (urlMatcher) match(sc *scanner, ks, ke int) {
 		return
 	}
 	sc.add(p+colon+1, at, kindURLCreds, prioContext)
-}
-
-func hasDigitOnly(b []byte) bool {
-	for _, c := range b {
-		if !isDigit(c) {
-			return false
-		}
-	}
-	return len(b) > 0
 }
 
 // pemMatcher: private-key PEM blocks. A BEGIN line with nothing after the

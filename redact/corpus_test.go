@@ -62,26 +62,24 @@ func TestCorpusRecallAndFalsePositives(t *testing.T) {
 	}
 	recall := float64(caught) / float64(total)
 
+	// A negative line counts as a false positive if it changes when redacted
+	// alone or as part of its whole file (where cross-line state applies).
 	lines, changed := 0, 0
 	var fps []string
 	for name, text := range negatives(t) {
+		whole, _ := r.String(text)
+		wholeLines := strings.Split(whole, "\n")
 		for i, line := range strings.Split(strings.TrimSuffix(text, "\n"), "\n") {
 			lines++
-			if out, n := r.String(line); n > 0 || out != line {
-				changed++
-				fps = append(fps, fmt.Sprintf("%s:%d\n  in:  %q\n  out: %q", name, i+1, line, out))
+			out, n := r.String(line)
+			if n == 0 && out == line && i < len(wholeLines) && wholeLines[i] == line {
+				continue
 			}
-		}
-		// The whole file at once too (multi-line state must not misfire).
-		if out, n := r.String(text); n > 0 {
-			want := strings.Split(text, "\n")
-			got := strings.Split(out, "\n")
-			for i := range want {
-				if i < len(got) && got[i] != want[i] {
-					t.Errorf("%s redacted as a whole, line %d:\n  in:  %q\n  out: %q", name, i+1, want[i], got[i])
-					break
-				}
+			changed++
+			if out == line && i < len(wholeLines) {
+				out = wholeLines[i] + " (in the whole file)"
 			}
+			fps = append(fps, fmt.Sprintf("%s:%d\n  in:  %q\n  out: %q", name, i+1, line, out))
 		}
 	}
 	fpRate := float64(changed) / float64(lines)

@@ -111,6 +111,19 @@ func (p *proc) step(text []byte, emit int, final bool) (int, int) {
 	p.flushFrom = emit
 	ls := 0
 	for ls < len(text) {
+		// Fast path: with no cross-line state, lines without a keyword hit
+		// are output as they are; jump to the line of the next hit.
+		if emit == ls && p.block.kind == blockNone && p.st.mode == stNone && !p.forceTail {
+			next := be
+			if p.bi < len(p.bhits) {
+				next = p.bhits[p.bi].start
+			}
+			if j := bytes.LastIndexByte(text[ls:next], '\n'); j >= 0 && noLongLine(text[ls:ls+j+1]) {
+				ls = ls + j + 1
+				emit = ls
+				continue
+			}
+		}
 		le, hasNL := len(text), false
 		if i := bytes.IndexByte(text[ls:], '\n'); i >= 0 {
 			le, hasNL = ls+i, true
@@ -141,6 +154,21 @@ func (p *proc) step(text []byte, emit int, final bool) (int, int) {
 	}
 	p.copyTo(text, emit)
 	return emit, ls
+}
+
+// noLongLine reports whether b has no line longer than maxWin.
+func noLongLine(b []byte) bool {
+	if len(b) <= maxWin {
+		return true
+	}
+	for len(b) > maxWin {
+		i := bytes.IndexByte(b, '\n')
+		if i < 0 || i > maxWin {
+			return false
+		}
+		b = b[i+1:]
+	}
+	return true
 }
 
 // copyTo appends the verbatim output text[flushFrom:pos].
@@ -359,6 +387,9 @@ func (p *proc) window(text []byte, ws, we, emit int) int {
 		groups[force].end = we
 		p.forceTail = true
 	} else {
+		if cut <= emit {
+			cut = we - overlap // unreachable: emit is at most ws+overlap
+		}
 		n := 0
 		for n < len(groups) && groups[n].end <= cut {
 			n++

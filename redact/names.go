@@ -97,6 +97,22 @@ func splitName(name []byte, buf []byte, comps [][]byte) int {
 	return n
 }
 
+func isNginxPass(c []byte) bool {
+	switch string(c) {
+	case "proxy", "fastcgi", "uwsgi", "scgi", "grpc", "memcached", "by":
+		return true
+	}
+	return false
+}
+
+func isPATOwner(c []byte) bool {
+	switch string(c) {
+	case "gh", "github", "gitlab", "ado", "devops", "azure", "bitbucket", "hf", "personal", "access", "git", "npm", "docker", "registry":
+		return true
+	}
+	return false
+}
+
 func hasSuf(c []byte, s string) bool {
 	return len(c) >= len(s) && string(c[len(c)-len(s):]) == s
 }
@@ -147,13 +163,21 @@ func isAWSSecretName(comps [][]byte) bool {
 func compClass(comps [][]byte, i int) (nameClass, string) {
 	c := comps[i]
 	switch {
+	case string(c) == "pass" && i > 0 && isNginxPass(comps[i-1]):
+		return ncNone, "" // nginx proxy_pass, fastcgi_pass: an upstream
 	case isPassCompound(c), hasSuf(c, "password"), hasSuf(c, "passwd"),
 		hasSuf(c, "passphrase"), hasSuf(c, "passwort"):
 		return ncStrong, kindPassword
 	case hasSuf(c, "secret"):
 		return ncStrong, kindSecret
-	case hasSuf(c, "token"), string(c) == "pat":
+	case hasSuf(c, "token"):
 		return ncStrong, kindToken
+	case string(c) == "pat":
+		// A personal access token (GH_PAT), or a pattern (HEX_PAT).
+		if len(comps) == 1 || i > 0 && isPATOwner(comps[i-1]) {
+			return ncStrong, kindToken
+		}
+		return ncWeak, kindToken
 	case string(c) == "id" && i > 0 && string(comps[i-1]) == "secret", string(c) == "secretid":
 		return ncStrong, kindSecret
 	case string(c) == "auth", string(c) == "credentials", string(c) == "creds":
@@ -202,6 +226,11 @@ func linePrefixOnly(b []byte) bool {
 	b = b[i:]
 	if len(b) == 0 {
 		return true
+	}
+	switch b[0] {
+	case 'e', 'd', 's', 'E', 'A', '-', '>', '<', '+', '#':
+	default:
+		return false
 	}
 	for _, p := range linePrefixes {
 		if len(b) >= len(p) && string(b[:len(p)]) == p {

@@ -25,12 +25,19 @@ const (
 )
 
 type prefilter struct {
+	mul   uint32 // hash4 multiplier, chosen at build
 	fold  [256]byte
-	bits  []uint64  // hash4 of every keyword's first four bytes
-	b4    [][]int32 // bucket of hash4 -> ids of keywords of 4 bytes or more
-	b3    [][]int32 // bucket of hash3 -> ids of 3-byte keywords
+	bits  []uint64   // hash4 of a 4-byte window of every keyword
+	b4    [][]anchor // bucket of hash4 -> keywords of 4 bytes or more
+	b3    [][]anchor // bucket of hash3 -> 3-byte keywords
 	has3  bool
 	words [][]byte // folded keywords
+}
+
+// anchor is a keyword entered into the filter by its 4-byte window at off.
+type anchor struct {
+	id  int32
+	off int32
 }
 
 // hit is one keyword occurrence starting at start.
@@ -46,22 +53,57 @@ func fold(b byte) byte {
 	return b
 }
 
-func hash4(w uint32) uint32 { return (w * 0x9E3779B1) >> (32 - h4Bits) }
+func hash4(w, mul uint32) uint32 { return (w * mul) >> (32 - h4Bits) }
+
+// Multipliers to choose from (odd, well mixed), and 4-grams that are so
+// common in logs and prose that a keyword sharing their hash bit would
+// make them candidates all the time.
+var (
+	multipliers = []uint32{0x9E3779B1, 0x85EBCA77, 0xC2B2AE3D, 0x27D4EB2F, 0x165667B1, 0xD3A2646D, 0xFD7046C5, 0xB55A4F09}
+	commonGrams = []string{
+		" the", "the ", "and ", " and", "ing ", "tion", "info", "INFO", "warn", "WARN", "erro", "rror",
+		"ERRO", "RROR", "debu", "DEBU", "http", "ttps", "tps:", "s://", ".com", ".org", ".io/", "gith",
+		"ithu", "thub", "test", "Test", "TEST", "func", "retu", "turn", "PASS", "FAIL", "ok  ",
+		" api", "/api", "api/", "vers", "ersi", "rsio", "sion", "for ", " for", " to ", "ion ",
+		"ment", "ter ", "er  ", "    ", "\t\t\t\t", "----", "====", "////", "0000", "....", " => ",
+		"npm ", "go: ", "down", "nloa", "load", "ing.", "user", "name", "node", "_mod", "modu",
+		"odul", "dule", "pack", "kage", "inte", "nter", "rnal", "inal", "/int", "inst", "stal",
+		"all ", "buil", "uild", "ild ", "runn", "unni", "nnin", "ning", "from", "with", "this",
+		"that", "have", "not ", "is n", "requ", "eque", "ques", "uest", "resp", "spon", "pons",
+		"onse", "time", "imeo", "meou", "eout", "stat", "tatu", "atus", "coun", "ount", "sha2",
+		"ha25", "a256", "sha5", "ha51", "a512", "uuid", "json", "yaml", "conf", "onfi", "nfig",
+		"/usr", "/lib", "/bin", "/hom", "home", "/src", "src/", "/tmp", "tmp/", ".go:", ".py:",
+		".js:", ".ts:", "line", "file", "File", "path", "Path", "data", "Data", "type", "Type",
+		"true", "fals", "alse", "null", "none", "None", "self", "pyth", "ytho", "thon", "java",
+		"clas", "lass", "publ", "ubli", "blic", "impo", "mpor", "port", "expo", "xpor", "defa",
+		"efau", "faul", "ault", "cach", "ache", "dock", "ocke", "cker", "imag", "mage", "cont",
+		"onta", "ntai", "aine", "iner", "kube", "ubec", "bect", "ectl", "pod/", "serv", "erve",
+		"rver", "vice", "clie", "lien", "ient", "sess", "essi", "ssio", "hand", "andl", "ndle",
+		"dler", "erro", "mess", "essa", "ssag", "sage", "valu", "alue", "key ", "keys", "Key ",
+	}
+)
+
 func hash3(w uint32) uint32 { return ((w & 0xFFFFFF) * 0x85EBCA77) >> 20 }
 
 // buildPrefilter compiles words; word i reports id i. Every word must be at
 // least 3 bytes long.
+// hfold is the folding used for hashing only: it sets bit 0x20, which
+// lower-cases ASCII letters and merges a few punctuation pairs ('@' with
+// '`', '[' with '{', '_' with DEL). Verification compares exactly.
+func hfold(c byte) uint32 { return uint32(c | 0x20) }
+
 func buildPrefilter(words []string) *prefilter {
 	f := &prefilter{
 		bits: make([]uint64, 1<<h4Bits/64),
-		b4:   make([][]int32, 1<<bucketBits),
-		b3:   make([][]int32, 1<<bucketBits),
+		b4:   make([][]anchor, 1<<bucketBits),
+		b3:   make([][]anchor, 1<<bucketBits),
 	}
 	for c := 0; c < 256; c++ {
 		f.fold[c] = fold(byte(c))
 	}
+	f.mul = chooseMultiplier(words)
 	set := func(w uint32) {
-		h := hash4(w)
+		h := hash4(w, f.mul)
 		f.bits[h>>6] |= 1 << (h & 63)
 	}
 	for id, w := range words {
@@ -73,51 +115,142 @@ func buildPrefilter(words []string) *prefilter {
 			fw[i] = fold(w[i])
 		}
 		f.words = append(f.words, fw)
-		w3 := uint32(fw[0])<<24 | uint32(fw[1])<<16 | uint32(fw[2])<<8
 		if len(fw) >= 4 {
-			w4 := w3 | uint32(fw[3])
+			off := rarestWindow(fw)
+			w4 := hfold(w[off])<<24 | hfold(w[off+1])<<16 | hfold(w[off+2])<<8 | hfold(w[off+3])
 			set(w4)
-			b := hash4(w4) & bucketMask
-			f.b4[b] = append(f.b4[b], int32(id))
+			b := hash4(w4, f.mul) & bucketMask
+			f.b4[b] = append(f.b4[b], anchor{id: int32(id), off: int32(off)})
 			continue
 		}
+		w3 := hfold(w[0])<<24 | hfold(w[1])<<16 | hfold(w[2])<<8
 		f.has3 = true
 		for c := 0; c < 256; c++ {
-			set(w3 | uint32(f.fold[c]))
+			set(w3 | hfold(byte(c)))
 		}
 		b := hash3(w3>>8) & bucketMask
-		f.b3[b] = append(f.b3[b], int32(id))
+		f.b3[b] = append(f.b3[b], anchor{id: int32(id)})
 	}
 	return f
 }
 
 // scan appends every keyword occurrence in b to hits, in order of start.
 func (f *prefilter) scan(b []byte, hits []hit) []hit {
-	fold := &f.fold
 	bits := f.bits[:1<<h4Bits/64]
+	mul := f.mul
 	var w uint32
 	for i := 0; i < len(b); i++ {
-		w = w<<8 | uint32(fold[b[i]])
-		h := hash4(w)
-		if bits[h>>6]&(1<<(h&63)) != 0 && i >= 3 {
-			hits = f.verify(b, i-3, f.b4[h&bucketMask], hits)
-			if f.has3 {
-				hits = f.verify(b, i-3, f.b3[hash3(w>>8)&bucketMask], hits)
-			}
+		w = w<<8 | hfold(b[i])
+		if h := hash4(w, mul); bits[h>>6]&(1<<(h&63)) != 0 && i >= 3 {
+			hits = f.candidate(b, i-3, w, h, hits)
 		}
 	}
 	// A 3-byte keyword at the very end has no fourth byte to be seen with.
 	if n := len(b); f.has3 && n >= 3 {
-		w3 := uint32(fold[b[n-3]])<<16 | uint32(fold[b[n-2]])<<8 | uint32(fold[b[n-1]])
+		w3 := hfold(b[n-3])<<16 | hfold(b[n-2])<<8 | hfold(b[n-1])
 		hits = f.verify(b, n-3, f.b3[hash3(w3)&bucketMask], hits)
+	}
+	// Keywords anchored past their first byte are reported late; restore
+	// the order of start (hits are nearly sorted, so this is linear).
+	for i := 1; i < len(hits); i++ {
+		for j := i; j > 0 && hits[j].start < hits[j-1].start; j-- {
+			hits[j], hits[j-1] = hits[j-1], hits[j]
+		}
 	}
 	return hits
 }
 
-func (f *prefilter) verify(b []byte, s int, bucket []int32, hits []hit) []hit {
-	for _, id := range bucket {
+// gramOf packs a 4-byte window as the scan sees it.
+func gramOf(w []byte) uint32 {
+	return hfold(w[0])<<24 | hfold(w[1])<<16 | hfold(w[2])<<8 | hfold(w[3])
+}
+
+// chooseMultiplier picks the multiplier under which the fewest common
+// 4-grams share a hash bit with a keyword window.
+func chooseMultiplier(words []string) uint32 {
+	best, bestN := multipliers[0], -1
+	for _, m := range multipliers {
+		set := map[uint32]bool{}
+		for _, w := range words {
+			if len(w) >= 4 {
+				fw := []byte(w)
+				off := rarestWindow(foldBytes(fw))
+				set[hash4(gramOf(fw[off:]), m)] = true
+			} else {
+				w3 := hfold(w[0])<<24 | hfold(w[1])<<16 | hfold(w[2])<<8
+				for _, c := range []byte(" \t.:=/\"'-_,;") {
+					set[hash4(w3|hfold(c), m)] = true
+				}
+			}
+		}
+		n := 0
+		for _, g := range commonGrams {
+			if set[hash4(gramOf([]byte(g)), m)] {
+				n++
+			}
+		}
+		if bestN < 0 || n < bestN {
+			best, bestN = m, n
+		}
+	}
+	return best
+}
+
+func foldBytes(w []byte) []byte {
+	out := make([]byte, len(w))
+	for i, c := range w {
+		out[i] = fold(c)
+	}
+	return out
+}
+
+// rarestWindow picks the 4-byte window of a keyword least likely to occur
+// in ordinary output, so common text ("github.com" for "github_pat_")
+// does not keep raising candidates.
+func rarestWindow(w []byte) int {
+	best, bestScore := 0, -1
+	for off := 0; off+4 <= len(w); off++ {
+		score := 0
+		for _, c := range w[off : off+4] {
+			score += byteRarity(c)
+		}
+		if score > bestScore {
+			best, bestScore = off, score
+		}
+	}
+	return best
+}
+
+// byteRarity ranks bytes by how seldom they appear in logs and prose.
+func byteRarity(c byte) int {
+	switch {
+	case c == ' ' || c == 'e' || c == 't' || c == 'a' || c == 'o' || c == 'i' || c == 'n' || c == 's' || c == 'r':
+		return 0
+	case c == '.' || c == '/' || c == 'h' || c == 'l' || c == 'd' || c == 'c' || c == 'u' || c == 'm':
+		return 1
+	case isLower(c):
+		return 2
+	case isDigit(c) || c == '-' || c == ':':
+		return 3
+	default: // '_', '$', '~', '=', quotes and the like
+		return 5
+	}
+}
+
+func (f *prefilter) candidate(b []byte, s int, w, h uint32, hits []hit) []hit {
+	hits = f.verify(b, s, f.b4[h&bucketMask], hits)
+	if f.has3 {
+		hits = f.verify(b, s, f.b3[hash3(w>>8)&bucketMask], hits)
+	}
+	return hits
+}
+
+func (f *prefilter) verify(b []byte, g int, bucket []anchor, hits []hit) []hit {
+	for _, a := range bucket {
+		id := a.id
 		w := f.words[id]
-		if s+len(w) > len(b) {
+		s := g - int(a.off)
+		if s < 0 || s+len(w) > len(b) {
 			continue
 		}
 		t := b[s : s+len(w)]

@@ -191,17 +191,32 @@ func (g *registry) add(text string, exact bool, m matcher) {
 	g.addPrefix(text, len(text), exact, m)
 }
 
-// addExpanded registers text, extended to 4 bytes with each byte of cont.
+// addExpanded registers text (exact), extended to 4 bytes with each byte
+// of cont: the prefilter needs 4-byte keywords, and a short one followed by
+// any other byte could not match anyway.
 func (g *registry) addExpanded(text string, plen int, cont *charset, m matcher) {
+	g.addExpandedFold(text, plen, true, cont, m)
+}
+
+func (g *registry) addExpandedFold(text string, plen int, exact bool, cont *charset, m matcher) {
 	if len(text) >= 4 {
-		g.addPrefix(text, plen, true, m)
+		g.addPrefix(text, plen, exact, m)
 		return
 	}
 	for c := 0; c < 256; c++ {
-		if cont[c] {
-			g.addExpanded(text+string(rune(c)), plen, cont, m)
+		if cont[c] && (exact || !isUpper(byte(c))) {
+			g.addExpandedFold(text+string([]byte{byte(c)}), plen, exact, cont, m)
 		}
 	}
+}
+
+// addShort registers a keyword (case-insensitive) of 3 bytes that only
+// matters when followed by a byte in cont.
+func (g *registry) addShort(text string, cont *charset, m matcher) {
+	if cont == nil {
+		cont = csAnyButNL
+	}
+	g.addExpandedFold(text, len(text), false, cont, m)
 }
 
 // addPrefix registers text as a keyword whose first plen bytes are what the
@@ -242,17 +257,25 @@ func builtinRules(g *registry) []*lineRule {
 	}
 	for _, r := range builtinLine {
 		for _, k := range r.keywords {
+			if len(k) < 4 {
+				g.addShort(k, r.cont, r)
+				continue
+			}
 			g.add(k, false, r)
 		}
 	}
 	for _, k := range []string{"pass", "pwd", "_pw", "secret", "token", "key", "auth", "credential", "cred", "_pat", "pat=", "pat:", "sig"} {
+		if len(k) < 4 {
+			g.addShort(k, csNameCont, assignMatcher{})
+			continue
+		}
 		g.add(k, false, assignMatcher{})
 	}
 	g.add("authorization", false, authHeaderMatcher{})
 	g.add("bearer", false, bearerMatcher{})
 	g.add("basic", false, basicMatcher{})
 	g.add("cookie", false, cookieMatcher{})
-	g.add("://", false, urlMatcher{})
+	g.addShort("://", csURLCont, urlMatcher{})
 	g.add("-----begin ", false, pemMatcher{})
 	g.add("---- begin ", false, pemMatcher{})
 	g.add("putty-user-key-file-", false, ppkMatcher{})
@@ -287,12 +310,14 @@ func valueForms(v string) []*valueMatcher {
 	add(v, len(v) < 8 && isWord(v[0]) && isWord(v[len(v)-1]), false)
 	add(url.QueryEscape(v), false, false)
 	add(url.PathEscape(v), false, false)
-	var jb bytes.Buffer
-	enc := json.NewEncoder(&jb)
-	enc.SetEscapeHTML(false)
-	if enc.Encode(v) == nil {
-		j := strings.TrimSuffix(jb.String(), "\n")
-		add(j[1:len(j)-1], false, false)
+	for _, html := range []bool{false, true} {
+		var jb bytes.Buffer
+		enc := json.NewEncoder(&jb)
+		enc.SetEscapeHTML(html)
+		if enc.Encode(v) == nil {
+			j := strings.TrimSuffix(jb.String(), "\n")
+			add(j[1:len(j)-1], false, false)
+		}
 	}
 	// Base64 at each alignment inside a longer encoded string: encode with
 	// 0, 1 or 2 bytes in front and keep only the characters fixed by the

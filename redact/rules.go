@@ -228,6 +228,7 @@ type lineRule struct {
 	id       int
 	kind     string
 	keywords []string
+	cont     *charset // for a 3-byte keyword: the bytes that may follow it
 	re       *regexp.Regexp
 	group    int
 	check    func(v []byte) bool
@@ -257,6 +258,8 @@ func lr(kind string, keywords []string, group int, re string) *lineRule {
 	return &lineRule{kind: kind, keywords: keywords, group: group, re: regexp.MustCompile(re)}
 }
 
+func (r *lineRule) after(cont string) *lineRule { r.cont = newCharset(cont); return r }
+
 // azureKeywords spell the inner literal of an Azure AD client secret, a
 // digit then "Q~" then a secret byte, so the prefilter stays precise.
 func azureKeywords() []string {
@@ -268,6 +271,8 @@ func azureKeywords() []string {
 	}
 	return kws
 }
+
+const chURL64Set = "abcdefghijklmnopqrstuvwxyzABCDEFGHIJKLMNOPQRSTUVWXYZ0123456789_-"
 
 const cliValue = `('[^']*'|"[^"]*"|[^\s'"]\S*)`
 
@@ -284,11 +289,11 @@ func lineRules() []*lineRule {
 		lr("azure-ad-secret", azureKeywords(), 1,
 			`(?:^|[^A-Za-z0-9_~.-])([A-Za-z0-9_~.]{3}\dQ~[A-Za-z0-9_~.-]{31,34})(?:$|[^A-Za-z0-9_~.-])`),
 		lr("telegram-token", []string{":aa"}, 1,
-			`(?:^|[^0-9])(\d{8,10}:AA[A-Za-z0-9_-]{33})(?:$|[^A-Za-z0-9_-])`),
+			`(?:^|[^0-9])(\d{8,10}:AA[A-Za-z0-9_-]{33})(?:$|[^A-Za-z0-9_-])`).after(chURL64Set),
 		lr("terraform-token", []string{".atlasv1."}, 1,
 			`(?:^|[^A-Za-z0-9])([A-Za-z0-9]{14}\.atlasv1\.[A-Za-z0-9_=-]{60,})`),
 		lr("mailchimp-key", []string{"-us"}, 1,
-			`(?:^|[^A-Za-z0-9])([0-9a-f]{32}-us[0-9]{1,2})(?:$|[^A-Za-z0-9])`),
+			`(?:^|[^A-Za-z0-9])([0-9a-f]{32}-us[0-9]{1,2})(?:$|[^A-Za-z0-9])`).after("0123456789"),
 		lr("newrelic-key", []string{"nral"}, 1,
 			`(?:^|[^A-Za-z0-9])([0-9a-f]{36}NRAL)(?:$|[^A-Za-z0-9])`),
 		lr("harness-token", []string{"pat.", "sat."}, 1,
@@ -315,13 +320,14 @@ func lineRules() []*lineRule {
 		lr(kindPassword, []string{"mongo"}, 1,
 			`\bmongo(?:sh|dump|restore|export|import|stat|top)?\b.*?\s-p\s+('[^']*'|"[^"]*"|[^\s'"-]\S*)`),
 		lr(kindPassword, []string{"curl"}, 2,
-			`\bcurl\b.*?\s(?:-u|--user)(?:\s+|=)['"]?([^\s:'"]*):([^\s'"]+)`),
+			`\bcurl\b.*?\s(?:-u|--user)(?:\s+|=)['"]?([^\s:'"\[]*):([^\s'"]+)`),
 		lr(kindPassword, []string{"-pass"}, 1, `-pass(?:in|out)?\s+pass:(\S+)`),
 		lr(kindPassword, []string{"htpasswd"}, 1, `\bhtpasswd\b.*?\s-\w*b\w*\s+\S+\s+\S+\s+(\S+)`),
 		lr(kindPassword, []string{"smbclient"}, 1, `\bsmbclient\b.*?-U\s+[^\s%]+%(\S+)`),
 		lr(kindPassword, []string{"ldap"}, 1, `\bldap\w*\b.*?\s-w\s+`+cliValue),
 		lr(kindPassword, []string{"sqlcmd"}, 1, `\bsqlcmd\b.*?\s-P\s+`+cliValue),
-		lr(kindPassword, []string{"zip", "7z ", "7za"}, 1, `\b(?:zip|unzip|7z|7za)\b.*?\s-[Pp]\s*('[^']*'|"[^"]*"|[^\s'"-]\S*)`),
+		lr(kindPassword, []string{"zip", "7za"}, 1, `\b(?:zip|unzip|7za)\b.*?\s-[Pp]\s*('[^']*'|"[^"]*"|[^\s'"-]\S*)`).after(" \t"),
+		lr(kindPassword, []string{"7z "}, 1, `\b7z\s.*?\s-[Pp]\s*('[^']*'|"[^"]*"|[^\s'"-]\S*)`).after("abcdefghijklmnopqrstuvwxyz-"),
 	}
 	for i, r := range rules {
 		r.id = i

@@ -33,7 +33,9 @@ func (p *proc) stateLine(line []byte, base int) {
 		}
 		if st.scalarIndent >= 0 {
 			if indent > st.scalarIndent {
-				add(indent, indent+len(t), kindK8sSecret)
+				if !isPlaceholder(t) {
+					add(indent, indent+len(t), kindK8sSecret)
+				}
 				return
 			}
 			sc.next.scalarIndent = -1
@@ -125,7 +127,8 @@ func yamlValue(line []byte, indent int) (int, int, bool) {
 	for i < len(line) && isSpace(line[i]) {
 		i++
 	}
-	return i, trimRight(line, len(line)), true
+	e := trimRight(line, len(line))
+	return min(i, e), e, true
 }
 
 // jsonStringValue finds the string value of a `"key": "value",` line.
