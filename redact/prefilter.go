@@ -38,6 +38,12 @@ type prefilter struct {
 type anchor struct {
 	id  int32
 	off int32
+	// gram is the folded window the anchor was filed under (4 bytes, or 3
+	// in the low bits of a 3-byte keyword's): comparing it first rejects
+	// hash collisions without touching the text, which keeps a run of one
+	// byte ("aaaa...") that collides with a keyword from costing a
+	// verification at every position.
+	gram uint32
 }
 
 // hit is one keyword occurrence starting at start.
@@ -120,7 +126,7 @@ func buildPrefilter(words []string) *prefilter {
 			w4 := hfold(w[off])<<24 | hfold(w[off+1])<<16 | hfold(w[off+2])<<8 | hfold(w[off+3])
 			set(w4)
 			b := hash4(w4, f.mul) & bucketMask
-			f.b4[b] = append(f.b4[b], anchor{id: int32(id), off: int32(off)})
+			f.b4[b] = append(f.b4[b], anchor{id: int32(id), off: int32(off), gram: w4})
 			continue
 		}
 		w3 := hfold(w[0])<<24 | hfold(w[1])<<16 | hfold(w[2])<<8
@@ -129,7 +135,7 @@ func buildPrefilter(words []string) *prefilter {
 			set(w3 | hfold(byte(c)))
 		}
 		b := hash3(w3>>8) & bucketMask
-		f.b3[b] = append(f.b3[b], anchor{id: int32(id)})
+		f.b3[b] = append(f.b3[b], anchor{id: int32(id), gram: w3 >> 8})
 	}
 	return f
 }
@@ -148,7 +154,7 @@ func (f *prefilter) scan(b []byte, hits []hit) []hit {
 	// A 3-byte keyword at the very end has no fourth byte to be seen with.
 	if n := len(b); f.has3 && n >= 3 {
 		w3 := hfold(b[n-3])<<16 | hfold(b[n-2])<<8 | hfold(b[n-1])
-		hits = f.verify(b, n-3, f.b3[hash3(w3)&bucketMask], hits)
+		hits = f.verify(b, n-3, w3, f.b3[hash3(w3)&bucketMask], hits)
 	}
 	// Keywords anchored past their first byte are reported late; restore
 	// the order of start (hits are nearly sorted, so this is linear).
@@ -238,19 +244,27 @@ func byteRarity(c byte) int {
 }
 
 func (f *prefilter) candidate(b []byte, s int, w, h uint32, hits []hit) []hit {
-	hits = f.verify(b, s, f.b4[h&bucketMask], hits)
+	hits = f.verify(b, s, w, f.b4[h&bucketMask], hits)
 	if f.has3 {
-		hits = f.verify(b, s, f.b3[hash3(w>>8)&bucketMask], hits)
+		hits = f.verify(b, s, w>>8, f.b3[hash3(w>>8)&bucketMask], hits)
 	}
 	return hits
 }
 
-func (f *prefilter) verify(b []byte, g int, bucket []anchor, hits []hit) []hit {
+// verify checks the anchors of bucket filed under gram against the text at
+// g.
+func (f *prefilter) verify(b []byte, g int, gram uint32, bucket []anchor, hits []hit) []hit {
 	for _, a := range bucket {
+		if a.gram != gram {
+			continue
+		}
 		id := a.id
 		w := f.words[id]
 		s := g - int(a.off)
 		if s < 0 || s+len(w) > len(b) {
+			continue
+		}
+		if overlapsLast(hits, s, id, len(w)) {
 			continue
 		}
 		t := b[s : s+len(w)]
@@ -266,4 +280,17 @@ func (f *prefilter) verify(b []byte, g int, bucket []anchor, hits []hit) []hit {
 		}
 	}
 	return hits
+}
+
+// overlapsLast reports whether the newest hit is the same keyword starting
+// less than its length before s: an overlapping occurrence inside a run
+// ("AAAA..." in "aaaaaaaa...") that the earlier one already brings to its
+// rule, so a long run costs a few hits instead of one per byte.
+func overlapsLast(hits []hit, s int, id int32, n int) bool {
+	for i := len(hits) - 1; i >= 0 && i >= len(hits)-4; i-- {
+		if h := hits[i]; h.id == id && h.start < s && s-h.start < n {
+			return true
+		}
+	}
+	return false
 }
