@@ -152,13 +152,9 @@ func doctor(getenv func(string) string, out io.Writer) int {
 				line("[ok]", "%s: on, ssh-agent at %s answers", envSSHAgent, sock)
 			}
 		case envWatchWeb:
-			if st.watchWeb {
-				line("[warn]", "%s: set, but the web viewer is not built yet", envWatchWeb)
-			} else {
-				line("[--]", "%s: off (the web viewer is not built yet)", envWatchWeb)
-			}
+			watchWebDoctor(st, getenv, line)
 		case envWatchPort:
-			line("[--]", "%s: %d%s (used by the web viewer, not built yet)", envWatchPort, st.watchPort, dflt(name))
+			watchPortDoctor(st, line, dflt(name))
 		}
 	}
 

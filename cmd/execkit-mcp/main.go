@@ -10,6 +10,7 @@
 //	execkit-mcp setup claude|cursor|gemini   print the client config block
 //	execkit-mcp doctor                       check the operator settings
 //	execkit-mcp verify PATH                  check an audit log's hash chain
+//	execkit-mcp watch [--follow|--serve] PATH  view the audit log live
 //
 // Operator settings come from EXECKIT_MCP_* environment variables only,
 // never from tool arguments; see the README.
@@ -42,6 +43,7 @@ const usage = `usage:
   execkit-mcp setup claude|cursor|gemini   print the config block for a client (edits nothing)
   execkit-mcp doctor                       show what each operator setting resolves to
   execkit-mcp verify PATH                  check the hash chain of an audit file (or of each file in a directory)
+  execkit-mcp watch [--follow|--serve] PATH  view the audit log live, read-only (watch --help)
 `
 
 func main() {
@@ -88,8 +90,7 @@ func run(argv []string, getenv func(string) string, stdin io.Reader, stdout, std
 	case "verify":
 		return verify(argv[1:], stdout, stderr)
 	case "watch":
-		fmt.Fprintln(stderr, "execkit-mcp: watch (the audit log viewer) is not built yet; use verify PATH to check a log")
-		return 2
+		return watchCmd(argv[1:], getenv, stdin, stdout, stderr)
 	}
 	fmt.Fprintf(stderr, "execkit-mcp: unknown command %q\n%s", argv[0], usage)
 	return 2

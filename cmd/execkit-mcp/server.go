@@ -31,9 +31,6 @@ func serve(st *settings, stdin io.Reader, stdout, stderr io.Writer) error {
 	if st.insecureHosts {
 		logger.Printf("WARNING: %s is set: SSH host keys will NOT be checked, so any machine can pose as an SSH host", envInsecureHost)
 	}
-	if st.watchWeb {
-		logger.Printf("%s is set, but the web viewer is not built yet; nothing is served", envWatchWeb)
-	}
 
 	var auditLog *audit.Log
 	if st.auditDir != "" || st.auditFile != "" {
@@ -50,6 +47,11 @@ func serve(st *settings, stdin io.Reader, stdout, stderr io.Writer) error {
 		}
 		defer l.Close()
 		auditLog = l
+	}
+	if st.watchWeb {
+		// After the audit log: it creates the file or directory shown.
+		stopWatch := startWatchWeb(context.Background(), st, os.Getenv, logger)
+		defer stopWatch()
 	}
 
 	mgr := execkit.NewManager(st.maxSessions, st.ttl, execkit.WithReapFunc(func(id string, idle time.Duration) {

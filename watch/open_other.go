@@ -1,0 +1,8 @@
+//go:build !unix
+
+package watch
+
+const (
+	nofollowFlag = 0
+	nonblockFlag = 0
+)
