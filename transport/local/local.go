@@ -10,6 +10,7 @@ import (
 	"io"
 	"os"
 	"os/exec"
+	"runtime"
 	"sync"
 	"syscall"
 
@@ -95,7 +96,7 @@ func (t *Transport) Start(ctx context.Context, c *transport.Command) (transport.
 		return nil, fmt.Errorf("local: %w", err)
 	}
 	cmd.Stdin, cmd.Stdout, cmd.Stderr = inR, outW, errW
-	if err := cmd.Start(); err != nil {
+	if err := startOnSpawner(cmd); err != nil {
 		closeAll()
 		return nil, fmt.Errorf("local: start %s: %w", c.Argv[0], err)
 	}
@@ -124,7 +125,10 @@ func (t *Transport) Run(ctx context.Context, c *transport.Command) (*transport.O
 	cmd.Stdout = &stdout
 	cmd.Stderr = &stderr
 	cmd.Cancel = func() error { return syscall.Kill(-cmd.Process.Pid, syscall.SIGKILL) }
-	err = cmd.Run()
+	err = startOnSpawner(cmd)
+	if err == nil {
+		err = cmd.Wait()
+	}
 	out := &transport.Output{Stdout: stdout.Bytes(), Stderr: stderr.Bytes()}
 	var ee *exec.ExitError
 	switch {
@@ -233,4 +237,35 @@ func exitStatus(ps *os.ProcessState) int {
 		return 128 + int(ws.Signal())
 	}
 	return ps.ExitCode()
+}
+
+// Pdeathsig belongs to the thread that forks, not the process: a child is
+// killed when that OS thread exits. Go may retire a thread (one a goroutine
+// locked and left, or a C thread that called in through cgo, such as a
+// Python thread using the C ABI), which would kill a live session's shell.
+// So every process is started from one goroutine locked to its thread for
+// the life of the program.
+var (
+	spawnOnce sync.Once
+	spawnCh   chan spawnReq
+)
+
+type spawnReq struct {
+	cmd  *exec.Cmd
+	done chan error
+}
+
+func startOnSpawner(cmd *exec.Cmd) error {
+	spawnOnce.Do(func() {
+		spawnCh = make(chan spawnReq)
+		go func() {
+			runtime.LockOSThread() // never unlocked: the thread lives as long as we do
+			for r := range spawnCh {
+				r.done <- r.cmd.Start()
+			}
+		}()
+	})
+	done := make(chan error, 1)
+	spawnCh <- spawnReq{cmd: cmd, done: done}
+	return <-done
 }
