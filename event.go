@@ -8,7 +8,8 @@ import (
 // Event is one thing a session did, as an observer (such as an audit log)
 // sees it. Every text in it is already redacted.
 type Event struct {
-	// Type is "open", "exec", "blocked" or "close".
+	// Type is "open", "exec", "blocked", "close", or for jobs (see Job)
+	// "job_start", "job_input", "job_signal" or "job_exit".
 	Type      string    `json:"type"`
 	Session   string    `json:"session"`
 	Transport string    `json:"transport"`
@@ -19,8 +20,10 @@ type Event struct {
 	Result *Result `json:"result,omitempty"`
 	// Error says why a command was blocked.
 	Error string `json:"error,omitempty"`
-	// Cwd is the working directory at open.
+	// Cwd is the working directory at open (and of a job at job_start).
 	Cwd string `json:"cwd,omitempty"`
+	// Job is set for job events (its type is in job.go).
+	Job *JobEvent `json:"job,omitempty"`
 }
 
 // MarshalJSON writes Time as epoch milliseconds ("time").

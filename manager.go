@@ -190,6 +190,8 @@ type SessionInfo struct {
 	Busy bool `json:"busy,omitempty"`
 	// Ended, when set, says why the session's shell ended.
 	Ended string `json:"ended,omitempty"`
+	// Jobs are the session's jobs, oldest first.
+	Jobs []JobInfo `json:"jobs,omitempty"`
 }
 
 // List describes the held sessions, in the order they were opened.
@@ -212,6 +214,7 @@ func (m *Manager) List() []SessionInfo {
 		if err := e.s.Err(); err != nil {
 			info.Ended = err.Error()
 		}
+		info.Jobs = e.s.Jobs()
 		out = append(out, info)
 	}
 	sort.Slice(out, func(i, j int) bool { return idSeq(out[i].ID) < idSeq(out[j].ID) })
@@ -272,7 +275,7 @@ func (e *managed) idle(now time.Time) time.Duration {
 }
 
 // busy reports whether a call holds the session.
-func (s *Session) busy() bool { return len(s.run) > 0 }
+func (s *Session) busy() bool { return s.Busy() }
 
 func (m *Manager) reaper(every time.Duration) {
 	defer close(m.done)

@@ -39,6 +39,14 @@ type Result struct {
 	// (exit, exec, set -e, killed) and why; every later call fails with
 	// ErrSessionEnded.
 	Ended string `json:"session_ended,omitempty"`
+	// JobID, when set, names the job this command became when it reached
+	// its timeout with ExecOptions.OnTimeout "continue": it was not
+	// interrupted and still runs in the session's shell. Stdout and Stderr
+	// hold its output so far, TimedOut is true and ExitCode is -1 (not
+	// known yet); [Session.Job] and [Job.Output] give the rest, the exit
+	// code and the state. Until it ends the session is busy: Exec and
+	// Start return a *BusyError.
+	JobID string `json:"job_id,omitempty"`
 }
 
 // MarshalJSON writes Duration as duration_ms.

@@ -53,6 +53,7 @@ type Session struct {
 	redactor    *redact.Redactor
 	store       *outputStore
 	observe     func(*Event)
+	cp          *checkpoints // nil without a workspace (checkpoint.go)
 
 	stdin      io.WriteCloser
 	out, errs  *demux
@@ -68,6 +69,8 @@ type Session struct {
 	lastUsed time.Time
 
 	closeOnce sync.Once
+
+	jobs jobSet // jobs started from the session (job.go)
 }
 
 var sessionSeq atomic.Int64
@@ -97,6 +100,7 @@ type Option func(*options)
 type options struct {
 	observe       func(*Event)
 	ownsTransport bool
+	jobLimit      jobLimit // WithJobLimits (job.go)
 }
 
 // WithTransport hands the transport to the session: Close (and a failed
@@ -175,6 +179,7 @@ func Open(ctx context.Context, t transport.Transport, cfg *Config, opts ...Optio
 		run:           make(chan struct{}, 1),
 		exited:        make(chan struct{}),
 	}
+	s.jobs.init(o.jobLimit)
 	if s.timeout <= 0 {
 		s.timeout = DefaultTimeout
 	}
@@ -211,6 +216,9 @@ func Open(ctx context.Context, t transport.Transport, cfg *Config, opts ...Optio
 	}
 	if strings.ContainsRune(cfg.Dir, 0) {
 		return nil, errors.New("execkit: cwd contains a NUL byte")
+	}
+	if s.cp, err = newCheckpoints(t, cfg); err != nil {
+		return nil, err
 	}
 
 	argv := cfg.Shell
@@ -413,8 +421,9 @@ func (s *Session) Err() error {
 	return s.ended
 }
 
-// Busy reports whether a call is running on the session.
-func (s *Session) Busy() bool { return len(s.run) > 0 }
+// Busy reports whether a call is running on the session, or a command that
+// went on past its timeout (OnTimeout "continue") still holds the shell.
+func (s *Session) Busy() bool { return len(s.run) > 0 || s.jobs.shellFree() != nil }
 
 // Done returns a channel closed when the session's shell has exited.
 func (s *Session) Done() <-chan struct{} { return s.exited }
@@ -481,8 +490,10 @@ func (s *Session) Exec(ctx context.Context, command string, opts *ExecOptions) (
 	if strings.IndexByte(command, 0) >= 0 {
 		return nil, &CommandError{Reason: "it contains a NUL byte, which no shell can read"}
 	}
-	if strings.IndexByte(opts.Stdin, 0) >= 0 && s.d.kind != kindBash {
-		return nil, &CommandError{Reason: "stdin contains a NUL byte, which a POSIX sh here-document cannot carry"}
+	if strings.IndexByte(opts.Stdin, 0) >= 0 {
+		// Shell strings and here-documents cannot carry NUL: refuse rather
+		// than deliver different bytes.
+		return nil, &CommandError{Reason: "stdin contains a NUL byte, which cannot pass through the shell; write binary input to a file first"}
 	}
 	command = strings.ReplaceAll(command, "\r\n", "\n")
 	budget := opts.Budget
@@ -491,6 +502,9 @@ func (s *Session) Exec(ctx context.Context, command string, opts *ExecOptions) (
 	}
 	cb, err := budget.compile(s.maxChars)
 	if err != nil {
+		return nil, err
+	}
+	if err := onTimeoutError(opts.OnTimeout); err != nil {
 		return nil, err
 	}
 	if err := s.fence.Check(command); err != nil {
@@ -508,7 +522,13 @@ func (s *Session) Exec(ctx context.Context, command string, opts *ExecOptions) (
 		s.emit(&Event{Type: "exec", Command: s.redactText(command), Result: res})
 		return res, nil
 	}
-	res, err := s.execFramed(ctx, command, opts.Stdin, cb, opts.OnOutput)
+	s.autoSnapshot(ctx, command) // checkpoint.go
+	notify := opts.OnOutput
+	if opts.OnTimeout == "continue" {
+		// job.go: past its timeout the command goes on as a job.
+		ctx, notify = s.continueAfterTimeout(ctx, command, notify)
+	}
+	res, err := s.execFramed(ctx, command, opts.Stdin, cb, notify)
 	if err != nil {
 		return nil, err
 	}
@@ -618,6 +638,9 @@ func (st *stream) finish() (string, StreamReport, bool) {
 
 // execFramed runs one framed command and builds its Result.
 func (s *Session) execFramed(ctx context.Context, command, input string, cb *compiledBudget, notify func(string, []byte)) (*Result, error) {
+	if err := s.jobs.shellFree(); err != nil { // a continued command holds the shell (job.go)
+		return nil, err
+	}
 	sout, serr := s.store.newCapture()
 	so := s.newStream("stdout", cb, sout, notify)
 	se := s.newStream("stderr", cb, serr, notify)
@@ -658,6 +681,11 @@ func (s *Session) execFramed(ctx context.Context, command, input string, cb *com
 			}
 		case <-done:
 			done = nil
+			if fg := foregroundOf(ctx); fg != nil && errors.Is(ctx.Err(), context.DeadlineExceeded) {
+				// job.go: the command goes on as a job, which completes the frame.
+				return s.detach(fg, &openFrame{fo: fo, fe: fe, so: so, se: se, sout: sout, serr: serr, cb: cb,
+					outEnd: outEnd, errEnd: errEnd, writeErr: writeErr, start: start, since: since, sinceWall: sinceWall}), nil
+			}
 			timedOut = true
 			if s.interactive {
 				r := newNonce()
@@ -833,6 +861,7 @@ func (s *Session) Close() error {
 	s.closeOnce.Do(func() {
 		s.endWith("the session was closed")
 		s.kill()
+		s.jobs.close() // kill every job and wait for it (job.go)
 		// Wait for a running Exec to notice, then drop kept output.
 		s.run <- struct{}{}
 		<-s.run

@@ -451,6 +451,8 @@ func TestBadInput(t *testing.T) {
 	_, err := s.Exec(context.Background(), "echo a\x00b", nil)
 	var ce *CommandError
 	assert.ErrorAs(t, err, &ce)
+	_, err = s.Exec(context.Background(), "cat", &ExecOptions{Stdin: "a\x00b"})
+	assert.ErrorAs(t, err, &ce, "NUL in stdin is refused, not silently dropped")
 	for name, b := range map[string]*Budget{
 		"mode":      {Keep: &Keep{Mode: "middle", N: 3}},
 		"n zero":    {Keep: &Keep{Mode: "tail", N: 0}},

@@ -102,5 +102,29 @@ type Signaler interface {
 	Descendants(root int, since uint64) ([]int, error)
 }
 
+// TTYStarter is implemented by transports that can start a process on a
+// terminal, for programs that need one: REPLs (python3 -i), psql, anything
+// that prompts or checks isatty. The local transport implements it with a
+// pseudo-terminal; ssh (a pty request) and docker (an exec with Tty) may
+// implement it the same way. A session refuses a terminal job on a
+// transport without it, with an error saying so.
+type TTYStarter interface {
+	// StartTTY starts cmd as Start does, but with its stdin, stdout and
+	// stderr on one new terminal of rows × cols cells, which becomes its
+	// controlling terminal (the process leads a new session, so the
+	// terminal's Ctrl-C reaches it and what it starts).
+	//
+	// The Process's Stdout is everything the terminal displays: output and
+	// errors merged (a terminal has one screen) and the echo of what was
+	// typed, with the terminal's own line endings (\r\n); it ends with EOF
+	// once nothing holds the terminal open. Stderr is empty (EOF at once).
+	// Writing to Stdin types on the terminal's keyboard (\x03 is Ctrl-C,
+	// \x04 Ctrl-D at the start of a line is end of file); closing Stdin
+	// only stops further writes, it does not hang the terminal up. Kill
+	// ends the process and everything it started and closes the terminal,
+	// as it does for Start's processes, and so does closing the transport.
+	StartTTY(ctx context.Context, cmd *Command, rows, cols int) (Process, error)
+}
+
 // ErrClosed is returned by a transport used after Close.
 var ErrClosed = errors.New("transport: closed")

@@ -37,7 +37,7 @@ func TestToolsAndInstructions(t *testing.T) {
 		assert.Equal(t, false, tool.InputSchema.AdditionalProperties, "%s must declare that it takes no other arguments", tool.Name)
 	}
 	sort.Strings(names)
-	assert.Equal(t, []string{"session_create", "session_destroy", "session_exec", "session_list", "session_output"}, names)
+	assert.Equal(t, []string{"job_input", "job_output", "job_signal", "job_start", "session_create", "session_destroy", "session_exec", "session_list", "session_output"}, names)
 
 	props := func(name string) []string {
 		var out []string
@@ -585,7 +585,7 @@ func TestHostileInputs(t *testing.T) {
 		{"timeout_s string", "session_exec", with(map[string]any{"timeout_s": "5"}), "timeout_s of session_exec must be a number of seconds"},
 		{"timeout_s zero", "session_exec", with(map[string]any{"timeout_s": 0}), "more than 0"},
 		{"stdin number", "session_exec", with(map[string]any{"stdin": 3}), "stdin of session_exec must be a string"},
-		{"on_timeout continue", "session_exec", with(map[string]any{"on_timeout": "continue"}), `"continue"`},
+		{"on_timeout Continue", "session_exec", with(map[string]any{"on_timeout": "Continue"}), `"Continue"`},
 		{"on_timeout unknown", "session_exec", with(map[string]any{"on_timeout": "later"}), `must be interrupt or continue, not "later"`},
 		{"on_timeout number", "session_exec", with(map[string]any{"on_timeout": 1}), "must be a string"},
 		{"exec unknown argument", "session_exec", with(map[string]any{"cwd": "/"}), `no argument "cwd"`},

@@ -25,13 +25,13 @@ const (
 )
 
 func (a *app) tools() []server.ServerTool {
-	return []server.ServerTool{
+	return append([]server.ServerTool{
 		a.sessionCreate(),
 		a.sessionExec(),
 		a.sessionOutput(),
 		a.sessionDestroy(),
 		a.sessionList(),
-	}
+	}, a.jobTools()...)
 }
 
 // budgetProperties is the JSON schema of a budget object.
@@ -298,7 +298,7 @@ func (a *app) sessionExec() server.ServerTool {
 		budgetOption("budget", `How much output to return, e.g. {"keep": {"mode": "tail", "n": 50}} or {"grep": {"pattern": "error", "context": 2}}. The full output stays readable with session_output.`),
 		mcp.WithNumber("timeout_s", mcp.Min(0), mcp.Description(fmt.Sprintf("Interrupt the command after this many seconds (at most %d here); the session stays usable.", int(a.st.timeoutMax/time.Second)))),
 		mcp.WithString("stdin", mcp.Description("Text given to the command as its standard input.")),
-		mcp.WithString("on_timeout", mcp.Enum("interrupt", "continue"), mcp.DefaultString("interrupt"), mcp.Description(`What a timeout does: "interrupt" the command (the default). "continue" is not supported yet.`)),
+		mcp.WithString("on_timeout", mcp.Enum("interrupt", "continue"), mcp.DefaultString("interrupt"), mcp.Description(`What a timeout does: "interrupt" the command (the default), or "continue": return the output so far with a job_id and let the command run on; read it with job_output (the session is busy until it ends), or stop it with job_signal.`)),
 		mcp.WithDestructiveHintAnnotation(true),
 		mcp.WithOpenWorldHintAnnotation(true),
 	)
@@ -346,9 +346,8 @@ func (a *app) handleExec(ctx context.Context, req mcp.CallToolRequest) (*mcp.Cal
 		return toolError(err), nil
 	}
 	switch onTimeout {
-	case "", "interrupt":
-	case "continue":
-		return toolError(argErrorf(`on_timeout "continue" (keep a timed-out command running as a job) is not supported yet; use "interrupt" or leave it out.`)), nil
+	case "", "interrupt", "continue":
+		opts.OnTimeout = onTimeout
 	default:
 		return toolError(argErrorf("on_timeout must be interrupt or continue, not %s.", quoteArg(onTimeout))), nil
 	}
