@@ -37,7 +37,7 @@ func TestToolsAndInstructions(t *testing.T) {
 		assert.Equal(t, false, tool.InputSchema.AdditionalProperties, "%s must declare that it takes no other arguments", tool.Name)
 	}
 	sort.Strings(names)
-	assert.Equal(t, []string{"job_input", "job_output", "job_signal", "job_start", "session_create", "session_destroy", "session_exec", "session_list", "session_output"}, names)
+	assert.Equal(t, []string{"job_input", "job_output", "job_signal", "job_start", "session_checkpoint", "session_checkpoints", "session_create", "session_destroy", "session_exec", "session_list", "session_output", "session_restore"}, names)
 
 	props := func(name string) []string {
 		var out []string
@@ -542,7 +542,8 @@ func TestHostileInputs(t *testing.T) {
 		{"ssh argument for local", "session_create", map[string]any{"transport": "local", "host": "example.com"}, "host is only for transport ssh"},
 		{"docker argument for local", "session_create", map[string]any{"container": "web"}, "container is only for transport docker"},
 		{"port wrongly typed", "session_create", map[string]any{"transport": "local", "port": "22"}, "port is only for transport ssh"},
-		{"workspace", "session_create", map[string]any{"workspace": "/tmp"}, "Checkpoints are not supported yet"},
+		{"workspace not a string", "session_create", map[string]any{"workspace": 5}, "workspace"},
+		{"paths without workspace", "session_create", map[string]any{"paths": []any{"src"}}, "needs a workspace"},
 		{"auto_snapshot", "session_create", map[string]any{"auto_snapshot": true}, "auto_snapshot"},
 		{"unknown argument", "session_create", map[string]any{"shell": "/bin/zsh"}, `no argument "shell"`},
 		{"allow not an array", "session_create", map[string]any{"allow": "git"}, "allow of session_create must be an array of strings, not a string"},

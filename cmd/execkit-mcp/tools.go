@@ -31,7 +31,7 @@ func (a *app) tools() []server.ServerTool {
 		a.sessionOutput(),
 		a.sessionDestroy(),
 		a.sessionList(),
-	}, a.jobTools()...)
+	}, append(a.jobTools(), a.checkpointTools()...)...)
 }
 
 // budgetProperties is the JSON schema of a budget object.
@@ -147,8 +147,6 @@ func openDocker(ctx context.Context, _ *settings, a *args, cfg *execkit.Config, 
 
 var transportNames = []string{"local", "ssh", "docker"}
 
-// checkpointArgs belong to the checkpoints feature, not built yet.
-var checkpointArgs = []string{"workspace", "auto_snapshot", "paths", "checkpoint_ignores"}
 
 var createArgs = []string{
 	"transport",
@@ -174,10 +172,10 @@ func (a *app) sessionCreate() server.ServerTool {
 		mcp.WithArray("deny", mcp.WithStringItems(), mcp.Description("Programs this session must never run (program names such as \"rm\").")),
 		mcp.WithArray("deny_patterns", mcp.WithStringItems(), mcp.Description("Regular expressions (RE2); a command matching any is refused.")),
 		budgetOption("output_budget", "The default budget of every session_exec that gives none."),
-		mcp.WithString("workspace", mcp.Description("Checkpoints (not supported yet).")),
-		mcp.WithBoolean("auto_snapshot", mcp.Description("Checkpoints (not supported yet).")),
-		mcp.WithArray("paths", mcp.WithStringItems(), mcp.Description("Checkpoints (not supported yet).")),
-		mcp.WithArray("checkpoint_ignores", mcp.WithStringItems(), mcp.Description("Checkpoints (not supported yet).")),
+		mcp.WithString("workspace", mcp.Description("Enables checkpoints (session_checkpoint / session_restore): the directory whose files they snapshot, an absolute path on the session's machine. Never defaulted.")),
+		mcp.WithBoolean("auto_snapshot", mcp.Description("With a workspace: take a checkpoint before each command that may change files (default true when a workspace is set).")),
+		mcp.WithArray("paths", mcp.WithStringItems(), mcp.Description("With a workspace: only these paths inside it are checkpointed.")),
+		mcp.WithArray("checkpoint_ignores", mcp.WithStringItems(), mcp.Description("With a workspace: extra gitignore-style patterns left out of checkpoints (on top of .git, node_modules, build and cache dirs, .ssh, ...).")),
 		mcp.WithString("cwd", mcp.Description("The initial working directory (an absolute path).")),
 		mcp.WithObject("env", mcp.AdditionalProperties(map[string]any{"type": "string"}), mcp.Description("Environment variables to export in the shell at start.")),
 		mcp.WithNumber("timeout_s", mcp.Min(0), mcp.Description(fmt.Sprintf("The default timeout of each command, in seconds (default %d, at most %d here).", int(min(execkit.DefaultTimeout, a.st.timeoutMax)/time.Second), int(a.st.timeoutMax/time.Second)))),
@@ -212,9 +210,6 @@ func (a *app) handleCreate(ctx context.Context, req mcp.CallToolRequest) (*mcp.C
 				return toolError(argErrorf("Argument %s is only for transport %s, not %s.", arg, other, name)), nil
 			}
 		}
-	}
-	if given := args.given(checkpointArgs); len(given) > 0 {
-		return toolError(argErrorf("Checkpoints are not supported yet by this server, so session_create cannot take %s; leave it out.", strings.Join(given, ", "))), nil
 	}
 	cfg, err := a.sessionConfig(args)
 	if err != nil {
@@ -283,6 +278,27 @@ func (a *app) sessionConfig(args *args) (*execkit.Config, error) {
 		return nil, err
 	}
 	cfg.Timeout = a.st.clampTimeout(timeout)
+	if cfg.Workspace, err = args.str("workspace", false); err != nil {
+		return nil, err
+	}
+	if cfg.Paths, err = args.strList("paths", 1000); err != nil {
+		return nil, err
+	}
+	if cfg.CheckpointIgnores, err = args.strList("checkpoint_ignores", 1000); err != nil {
+		return nil, err
+	}
+	if cfg.Workspace == "" {
+		if given := args.given([]string{"auto_snapshot", "paths", "checkpoint_ignores"}); len(given) > 0 {
+			return nil, argErrorf("Argument %s of session_create needs a workspace.", given[0])
+		}
+	} else {
+		cfg.AutoSnapshot = true
+		if args.has("auto_snapshot") {
+			if cfg.AutoSnapshot, err = args.boolean("auto_snapshot"); err != nil {
+				return nil, err
+			}
+		}
+	}
 	return cfg, nil
 }
 
