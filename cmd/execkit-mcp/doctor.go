@@ -6,8 +6,6 @@ import (
 	"fmt"
 	"io"
 	"net"
-	"net/http"
-	"net/url"
 	"os"
 	"os/exec"
 	"path/filepath"
@@ -15,6 +13,7 @@ import (
 	"strings"
 	"time"
 
+	"github.com/execkit/execkit/transport/docker"
 	"golang.org/x/sys/unix"
 )
 
@@ -247,44 +246,23 @@ func dialUnix(path string) error {
 }
 
 // checkDocker pings the Docker engine the way the docker transport will
-// reach it: DOCKER_HOST, else the default socket.
+// reach it (DOCKER_HOST, else the default socket) and reports its versions.
 func checkDocker(host string) (string, string) {
-	if host == "" {
-		host = "unix:///var/run/docker.sock"
+	shown := host
+	if shown == "" {
+		shown = "unix:///var/run/docker.sock"
 	}
-	u, err := url.Parse(host)
-	if err != nil {
-		return "[warn]", fmt.Sprintf("DOCKER_HOST=%s does not parse: %v", host, err)
-	}
-	var network, addr string
-	switch u.Scheme {
-	case "unix":
-		network, addr = "unix", u.Path
-	case "tcp":
-		network, addr = "tcp", u.Host
-	default:
-		return "[--]", fmt.Sprintf("DOCKER_HOST=%s is not checked here (only unix:// and tcp://)", host)
-	}
-	client := &http.Client{
-		Timeout: 3 * time.Second,
-		Transport: &http.Transport{DialContext: func(ctx context.Context, _, _ string) (net.Conn, error) {
-			var d net.Dialer
-			return d.DialContext(ctx, network, addr)
-		}},
-	}
-	resp, err := client.Get("http://docker/_ping")
+	ctx, cancel := context.WithTimeout(context.Background(), 3*time.Second)
+	defer cancel()
+	eng, err := docker.Ping(ctx, &docker.Operator{Host: host})
 	if err != nil {
 		hint := "start dockerd or set DOCKER_HOST"
 		if strings.Contains(err.Error(), "permission denied") {
 			hint = "add this user to the docker group"
 		}
-		return "[warn]", fmt.Sprintf("the engine at %s does not answer (%s); %s", host, shortErr(err), hint)
+		return "[warn]", fmt.Sprintf("the engine at %s does not answer (%s); %s", shown, shortErr(err), hint)
 	}
-	resp.Body.Close()
-	if resp.StatusCode != http.StatusOK {
-		return "[warn]", fmt.Sprintf("the engine at %s answered %s", host, resp.Status)
-	}
-	return "[ok]", fmt.Sprintf("the engine at %s answers", host)
+	return "[ok]", fmt.Sprintf("the engine at %s answers (Docker %s, API %s)", eng.Host, eng.Version, eng.APIVersion)
 }
 
 func shortErr(err error) string {

@@ -147,7 +147,6 @@ func openDocker(ctx context.Context, _ *settings, a *args, cfg *execkit.Config, 
 
 var transportNames = []string{"local", "ssh", "docker"}
 
-
 var createArgs = []string{
 	"transport",
 	"host", "port", "user", "password", "key_path", "fingerprint",
