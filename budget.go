@@ -230,8 +230,11 @@ func (s *shaper) Write(p []byte) (int, error) {
 		}
 		p = p[len(chunk):]
 		room := maxLine - len(s.line)
+		if s.lineCut {
+			room = 0 // already cut: keep no more of this line
+		}
 		if len(chunk) > room {
-			s.line = append(s.line, chunk[:room]...)
+			s.line = append(s.line, trimRuneEnd(chunk[:room])...)
 			s.lineCut = true
 		} else {
 			s.line = append(s.line, chunk...)
@@ -263,7 +266,8 @@ func (s *shaper) endLine() {
 		return
 	}
 	if s.cb.re.Match(bytes.TrimSuffix(line, nl)) {
-		if s.lastSel >= 0 && s.lines-int64(len(s.before)) > s.lastSel+1 {
+		// Like grep -C: "--" between groups, and only with context.
+		if s.cb.context > 0 && s.lastSel >= 0 && s.lines-int64(len(s.before)) > s.lastSel+1 {
 			s.emitSeparator()
 		}
 		for _, b := range s.before {
@@ -312,8 +316,12 @@ func (s *shaper) take(line []byte) {
 
 func (s *shaper) collect(line []byte, counts bool) {
 	if s.head != nil && !s.head.full() {
-		s.head.add(line, counts)
-		return
+		dropped := s.head.add(line, counts)
+		if !dropped || !s.head.rejected {
+			return
+		}
+		// It did not fit: the head is closed now, and the line goes on
+		// to the tail instead of vanishing.
 	}
 	if s.tail != nil {
 		if s.tail.add(line, counts) {
@@ -522,6 +530,7 @@ type lineCollector struct {
 	counted  int64 // counted lines held
 	dropped  int64 // counted lines evicted (ring)
 	cutBytes bool
+	rejected bool // a line did not fit (head): it was passed on
 }
 
 func (c *lineCollector) full() bool { return int(c.counted) >= c.max || c.size >= c.maxBytes }
@@ -538,6 +547,8 @@ func (c *lineCollector) add(line []byte, counts bool) bool {
 		}
 		if c.size+len(line) > c.maxBytes {
 			c.cutBytes = true
+			c.rejected = true
+			c.size = c.maxBytes // full from now on
 			return counts
 		}
 		c.lines = append(c.lines, line)

@@ -8,6 +8,7 @@ import (
 	"strconv"
 	"strings"
 	"sync"
+	"sync/atomic"
 )
 
 // The frame: every command is sent to the shell as one line that the shell
@@ -180,9 +181,10 @@ type frame struct {
 	done   chan frameEnd
 
 	state     int // 0 waiting for start, 1 body, 2 trailer, 3 done
-	endNonce  string
-	trailer   []byte
-	delivered bool
+	endNonce string
+	trailer  []byte
+	sent     bool        // guarded by the demux's mu
+	gotEnd   atomic.Bool // sent, readable without the lock
 }
 
 const (
@@ -331,9 +333,20 @@ func (d *demux) feed(p []byte) {
 	}
 }
 
+// started reports whether f's start marker has been seen.
+func (d *demux) started(f *frame) bool {
+	d.mu.Lock()
+	defer d.mu.Unlock()
+	return f.state != stWaitStart
+}
+
+// delivered reports whether f has ended (its end marker was read).
+func (f *frame) delivered() bool { return len(f.done) > 0 || f.gotEnd.Load() }
+
 func (d *demux) deliver(f *frame, fe frameEnd) {
-	if !f.delivered {
-		f.delivered = true
+	if !f.sent {
+		f.sent = true
+		f.gotEnd.Store(true)
 		f.done <- fe // buffered, capacity 1
 	}
 }

@@ -26,6 +26,10 @@ type outputStore struct {
 
 const spoolMem = 256 << 10
 
+// maxKeptOutputs bounds the entries (and their open files) a session keeps,
+// however small they are.
+const maxKeptOutputs = 256
+
 type storedOutput struct {
 	id      string
 	meta    Result // everything but the streams
@@ -57,7 +61,7 @@ func (st *outputStore) add(meta Result, out, errs *spool, binary [2]bool) string
 	st.items[id] = so
 	st.order = append(st.order, id)
 	st.used += out.size + errs.size
-	for st.used > st.keep && len(st.order) > 1 {
+	for (st.used > st.keep || len(st.order) > maxKeptOutputs) && len(st.order) > 1 {
 		old := st.items[st.order[0]]
 		st.used -= old.stdout.size + old.stderr.size
 		old.stdout.close()
@@ -95,6 +99,7 @@ type spool struct {
 	size    int64
 	dropped bool
 	failed  bool
+	closed  bool
 }
 
 func (s *spool) Write(p []byte) (int, error) {
@@ -138,10 +143,14 @@ func (s *spool) Write(p []byte) (int, error) {
 	return n, nil
 }
 
-// reader returns the kept bytes from the start.
+// reader returns the kept bytes from the start, or nil if the spool was
+// closed (its output evicted) meanwhile.
 func (s *spool) reader() io.Reader {
 	s.mu.Lock()
 	defer s.mu.Unlock()
+	if s.closed {
+		return nil
+	}
 	m := bytes.NewReader(s.mem)
 	if s.f == nil {
 		return m
@@ -152,6 +161,7 @@ func (s *spool) reader() io.Reader {
 func (s *spool) close() {
 	s.mu.Lock()
 	defer s.mu.Unlock()
+	s.closed = true
 	if s.f != nil {
 		s.f.Close()
 		s.f = nil

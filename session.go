@@ -273,6 +273,18 @@ func sanitizeID(s string) string {
 	return b.String()
 }
 
+// shellControlled names variables that make the shell run code or change how
+// it reads commands; an agent-supplied Config.Env must not set them.
+func shellControlled(name string) bool {
+	switch name {
+	case "PROMPT_COMMAND", "PS0", "PS1", "PS2", "PS3", "PS4", "ENV", "BASH_ENV", "TMOUT",
+		"SHELLOPTS", "BASHOPTS", "IFS", "CDPATH", "GLOBIGNORE", "HISTFILE", "HISTCONTROL",
+		"PROMPT_DIRTRIM", "INPUTRC", "MAILPATH", "MAIL", "MAILCHECK", "POSIXLY_CORRECT":
+		return true
+	}
+	return strings.HasPrefix(name, "BASH_")
+}
+
 func envScript(env map[string]string) (string, error) {
 	merged := make(map[string]string, len(DefaultEnv)+len(env))
 	for k, v := range DefaultEnv {
@@ -281,6 +293,9 @@ func envScript(env map[string]string) (string, error) {
 	for k, v := range env {
 		if !envName.MatchString(k) {
 			return "", fmt.Errorf("execkit: env name %q is not a valid shell variable name", k)
+		}
+		if shellControlled(k) {
+			return "", fmt.Errorf("execkit: env name %s is refused: the shell runs or obeys it (prompts, startup files, options), which would bypass the policy or break the session", k)
 		}
 		if strings.ContainsRune(v, 0) {
 			return "", fmt.Errorf("execkit: env value of %s contains a NUL byte", k)
@@ -686,15 +701,36 @@ func (s *Session) execFramed(ctx context.Context, command, input string, cb *com
 				return s.detach(fg, &openFrame{fo: fo, fe: fe, so: so, se: se, sout: sout, serr: serr, cb: cb,
 					outEnd: outEnd, errEnd: errEnd, writeErr: writeErr, start: start, since: since, sinceWall: sinceWall}), nil
 			}
+			// The command may have ended just as the time ran out: take its
+			// result rather than interrupt an idle shell.
+			if fo.delivered() && fe.delivered() {
+				continue
+			}
 			timedOut = true
 			if s.interactive {
+				// Interrupt the shell only once it has parsed the whole frame
+				// (its start marker is out): interrupted mid-line, an
+				// interactive shell would run the rest of the line, stdin
+				// data included, as commands.
+				if !s.waitStarted(fo) {
+					ended = "the shell did not start the command in time (still reading it), so the shell was killed"
+					s.kill()
+					s.waitStreams()
+					goto finished
+				}
 				r := newNonce()
 				s.out.addEnd(fo, r)
 				s.errs.addEnd(fe, r)
 				s.signalTree("INT", true, since, sinceWall)
 				// An interrupted interactive shell abandons the rest of
 				// the frame and reads on: ask it for the end marker again.
-				go io.WriteString(s.stdin, s.d.recoveryLine(r))
+				// Written now, before any later frame; the blank line first
+				// may lose a byte to the interrupt harmlessly.
+				if _, err := io.WriteString(s.stdin, "\n"+s.d.recoveryLine(r)); err != nil {
+					ended = fmt.Sprintf("the shell no longer reads commands (%v)", err)
+					s.waitStreams()
+					goto finished
+				}
 			} else {
 				// A non-interactive shell would die of the INT itself.
 				s.signalTree("INT", false, since, sinceWall)
@@ -733,7 +769,7 @@ finished:
 	res.Stdout, outRep, bin[0] = so.finish()
 	res.Stderr, errRep, bin[1] = se.finish()
 	res.Redacted = so.red.Count() + se.red.Count()
-	res.Truncated = so.shaper.truncated || se.shaper.truncated || sout.dropped || serr.dropped
+	res.Truncated = so.shaper.truncated || se.shaper.truncated || (s.store.keep > 0 && (sout.dropped || serr.dropped))
 	if cb.set {
 		res.Budget = &BudgetReport{Stdout: outRep, Stderr: errRep}
 	}
@@ -759,7 +795,7 @@ finished:
 		}
 		res.Cwd = s.Cwd()
 	}
-	if res.Truncated || cb.set {
+	if res.Truncated && s.store.keep > 0 {
 		meta := *res
 		meta.Stdout, meta.Stderr, meta.Budget = "", "", nil
 		res.OutputID = s.store.add(meta, sout, serr, bin)
@@ -773,17 +809,36 @@ finished:
 // waitStreams gives the readers a moment to drain what a dead shell wrote,
 // then kills what is left holding the pipes.
 func (s *Session) waitStreams() {
-	t := time.NewTimer(500 * time.Millisecond)
-	defer t.Stop()
+	// One deadline for both streams: a closed channel, not a timer's
+	// single value.
+	ctx, cancel := context.WithTimeout(context.Background(), 500*time.Millisecond)
+	defer cancel()
 	for _, d := range []*demux{s.out, s.errs} {
 		select {
 		case <-d.eof:
-		case <-t.C:
+		case <-ctx.Done():
 		}
 	}
 	s.proc.Kill()
 	<-s.out.eof
 	<-s.errs.eof
+}
+
+// waitStarted waits (up to the grace period) until the shell has printed f's
+// start marker, that is, parsed the whole frame line.
+func (s *Session) waitStarted(f *frame) bool {
+	deadline := time.Now().Add(s.grace)
+	for !s.out.started(f) {
+		if time.Now().After(deadline) {
+			return false
+		}
+		select {
+		case <-s.exited:
+			return false
+		case <-time.After(5 * time.Millisecond):
+		}
+	}
+	return true
 }
 
 // signalTree sends sig to the processes the current command started (and to
@@ -837,7 +892,11 @@ func (s *Session) Output(id string, b *Budget) (*Result, error) {
 	var trunc [2]bool
 	for i, sp := range []*spool{so.stdout, so.stderr} {
 		sh := newShaper(cb)
-		io.Copy(sh, sp.reader())
+		r := sp.reader()
+		if r == nil { // evicted while we looked
+			return nil, fmt.Errorf("%w %q", ErrUnknownOutput, id)
+		}
+		io.Copy(sh, r)
 		text, rep := sh.finish()
 		reps[i], trunc[i] = rep, sh.truncated
 		if i == 0 {

@@ -609,3 +609,63 @@ func TestCloseIdempotentAndInterrupts(t *testing.T) {
 }
 
 var policyDenyRm = policy.Policy{Deny: []string{"rm"}}
+
+func TestEnvRefusesShellControlledNames(t *testing.T) {
+	for _, name := range []string{"PROMPT_COMMAND", "PS1", "BASH_ENV", "ENV", "TMOUT", "SHELLOPTS", "IFS", "CDPATH", "BASH_XTRACEFD"} {
+		_, err := OpenLocal(context.Background(), &Config{Env: map[string]string{name: "touch /tmp/execkit-pwned"}})
+		assert.ErrorContains(t, err, name, "%s must be refused", name)
+	}
+}
+
+// TestTimeoutWhileShellReadsFrame: a timeout that fires while the shell is
+// still reading a long frame must never make it run stdin data as commands.
+func TestTimeoutWhileShellReadsFrame(t *testing.T) {
+	dir := t.TempDir()
+	s := open(t, &Config{Grace: 500 * time.Millisecond})
+	data := strings.Repeat("data line\n: > "+dir+"/f$RANDOM\n", 3000)
+	for i := 0; i < 3; i++ {
+		ctx, cancel := context.WithTimeout(context.Background(), 30*time.Second)
+		s.Exec(ctx, "cat >/dev/null", &ExecOptions{Stdin: data, Timeout: time.Millisecond})
+		cancel()
+		if s.Err() != nil {
+			s = open(t, &Config{Grace: 500 * time.Millisecond})
+		}
+	}
+	entries, _ := os.ReadDir(dir)
+	assert.Empty(t, entries, "stdin data ran as commands")
+}
+
+// TestTimeoutAsCommandEnds: a command that ends as its time runs out must
+// not leave the session interrupted or broken.
+func TestTimeoutAsCommandEnds(t *testing.T) {
+	s := open(t, nil)
+	for i := 0; i < 30; i++ {
+		s.Exec(context.Background(), "sleep 0.02; echo done", &ExecOptions{Timeout: 20 * time.Millisecond})
+		ctx, cancel := context.WithTimeout(context.Background(), 10*time.Second)
+		res, err := s.Exec(ctx, "echo ok", nil)
+		cancel()
+		require.NoError(t, err, "iteration %d", i)
+		require.Equal(t, "ok\n", res.Stdout, "iteration %d: the next command must run normally", i)
+	}
+}
+
+// TestExitWithBackgroundJobDoesNotHang: the shell exits while a job it
+// started still holds the pipes.
+func TestExitWithBackgroundJobDoesNotHang(t *testing.T) {
+	s := open(t, nil)
+	run(t, s, "sleep 20 &", nil)
+	done := make(chan *Result, 1)
+	go func() {
+		res, _ := s.Exec(context.Background(), "exit 3", nil)
+		done <- res
+	}()
+	select {
+	case res := <-done:
+		require.NotNil(t, res)
+		assert.Equal(t, 3, res.ExitCode)
+	case <-time.After(5 * time.Second):
+		buf := make([]byte, 1<<20)
+		n := runtime.Stack(buf, true)
+		t.Fatalf("Exec hung after the shell exited with a background job alive\n%s", buf[:n])
+	}
+}

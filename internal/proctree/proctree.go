@@ -120,8 +120,20 @@ var (
 )
 
 // Now returns the current time in clock ticks after boot, the unit of
-// Proc.Start, rounded down.
+// Proc.Start, from /proc/uptime (10 ms precision); if that cannot be read,
+// from btime (whole seconds), stepped back a second to stay on the safe side.
 func Now() uint64 {
+	if b, err := os.ReadFile("/proc/uptime"); err == nil {
+		if f := strings.Fields(string(b)); len(f) > 0 {
+			if up, err := strconv.ParseFloat(f[0], 64); err == nil {
+				return uint64(up * ticksPerSecond)
+			}
+		}
+	}
+	return nowFromBtime()
+}
+
+func nowFromBtime() uint64 {
 	bootOnce.Do(func() {
 		f, err := os.Open("/proc/stat")
 		if err != nil {
