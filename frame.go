@@ -180,7 +180,7 @@ type frame struct {
 	stdout bool      // parse the status trailer
 	done   chan frameEnd
 
-	state     int // 0 waiting for start, 1 body, 2 trailer, 3 done
+	state    int // 0 waiting for start, 1 body, 2 trailer, 3 done
 	endNonce string
 	trailer  []byte
 	sent     bool        // guarded by the demux's mu
