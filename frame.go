@@ -26,8 +26,11 @@ import (
 // function, the environment, the input pipe or history, so nothing the
 // command prints can forge the end of its own output. Bash defines the
 // function that holds E only after the command, and a DEBUG trap does not
-// run inside functions, so even a trap the command leaves behind never sees
-// E. The ” keeps S out of $_. POSIX shells run `command eval`, so a syntax
+// run inside functions (unless set -T), so a trap a command leaves behind
+// does not see E either. The guarantee is against output, not against code
+// running in the shell: a sourced script that defines a function named
+// builtin or command, or sets set -T with a DEBUG trap, can forge later
+// frames. The ” keeps S out of $_. POSIX shells run `command eval`, so a syntax
 // error fails the eval instead of abandoning the line and its end marker.
 // Markers go to descriptors saved at start-up, so `exec >file` in a command
 // cannot swallow them; 2>/dev/null hides the trailer from `set -x`.
