@@ -681,6 +681,7 @@ func (s *Session) execFramed(ctx context.Context, command, input string, cb *com
 	ended := ""
 	step := 0 // interrupt escalation: 0 none, 1 INT sent, 2 TERM, 3 KILL, 4 shell killed
 	var stepTimer <-chan time.Time
+	recovery := "" // the line that asks an interrupted shell for its end marker
 	done := ctx.Done()
 	for outEnd == nil || errEnd == nil {
 		select {
@@ -719,6 +720,7 @@ func (s *Session) execFramed(ctx context.Context, command, input string, cb *com
 					goto finished
 				}
 				r := newNonce()
+				recovery = "\n" + s.d.recoveryLine(r)
 				s.out.addEnd(fo, r)
 				s.errs.addEnd(fe, r)
 				s.signalTree("INT", true, since, sinceWall)
@@ -726,7 +728,7 @@ func (s *Session) execFramed(ctx context.Context, command, input string, cb *com
 				// the frame and reads on: ask it for the end marker again.
 				// Written now, before any later frame; the blank line first
 				// may lose a byte to the interrupt harmlessly.
-				if _, err := io.WriteString(s.stdin, "\n"+s.d.recoveryLine(r)); err != nil {
+				if _, err := io.WriteString(s.stdin, recovery); err != nil {
 					ended = fmt.Sprintf("the shell no longer reads commands (%v)", err)
 					s.waitStreams()
 					goto finished
@@ -738,6 +740,13 @@ func (s *Session) execFramed(ctx context.Context, command, input string, cb *com
 			step = 1
 			stepTimer = time.After(s.grace)
 		case <-stepTimer:
+			if recovery != "" {
+				// The interrupt may have landed as the shell finished the
+				// frame and began reading, discarding the recovery line
+				// with its input: ask again (extra answers are dropped as
+				// output between commands).
+				io.WriteString(s.stdin, recovery)
+			}
 			switch step {
 			case 1:
 				s.signalTree("TERM", false, since, sinceWall)
