@@ -34,6 +34,7 @@ from __future__ import annotations
 
 from ._session import Job, Session, sessions
 from ._types import Budget, BudgetReport, Checkpoint, JobInfo, JobOutput, Policy, RestoreReport, Result, SessionInfo, StreamReport
+from . import errors as _errors
 from .errors import (
     AuthError,
     BudgetError,
@@ -78,29 +79,5 @@ __all__ = [
     "JobOutput",
     "Checkpoint",
     "RestoreReport",
-    "ExecKitError",
-    "SessionEnded",
-    "SessionClosed",
-    "PolicyDenied",
-    "BudgetError",
-    "InvalidArgument",
-    "UnknownOutput",
-    "Busy",
-    "Timeout",
-    "Cancelled",
-    "CommandFailed",
-    "TransportError",
-    "HostKeyError",
-    "AuthError",
-    "KeyPathError",
-    "ContainerError",
-    "CheckpointError",
-    "NoWorkspace",
-    "NoGit",
-    "UnknownCheckpoint",
-    "UnknownJob",
-    "JobEnded",
-    "TooManyJobs",
-    "NotSupported",
-    "InternalError",
 ]
+__all__ += _errors.__all__
