@@ -325,8 +325,7 @@ func (a *app) handleExec(ctx context.Context, req mcp.CallToolRequest) (*mcp.Cal
 	if err != nil {
 		return toolError(err), nil
 	}
-	id, err := args.str("session_id", true)
-	if err != nil {
+	if _, err = args.str("session_id", true); err != nil { // checked before the other arguments
 		return toolError(err), nil
 	}
 	command, err := args.str("command", true)
@@ -366,9 +365,9 @@ func (a *app) handleExec(ctx context.Context, req mcp.CallToolRequest) (*mcp.Cal
 	default:
 		return toolError(argErrorf("on_timeout must be interrupt or continue, not %s.", quoteArg(onTimeout))), nil
 	}
-	s, err := a.mgr.Get(id)
+	s, err := a.session(args)
 	if err != nil {
-		return toolError(fmt.Errorf("%v; session_list shows the open sessions", err)), nil
+		return toolError(err), nil
 	}
 	if req.Params.Meta != nil && req.Params.Meta.ProgressToken != nil {
 		p := a.startProgress(ctx, req.Params.Meta.ProgressToken)
@@ -543,8 +542,7 @@ func (a *app) handleOutput(ctx context.Context, req mcp.CallToolRequest) (*mcp.C
 	if err != nil {
 		return toolError(err), nil
 	}
-	id, err := args.str("session_id", true)
-	if err != nil {
+	if _, err = args.str("session_id", true); err != nil { // checked before the other arguments
 		return toolError(err), nil
 	}
 	outID, err := args.str("output_id", true)
@@ -555,9 +553,9 @@ func (a *app) handleOutput(ctx context.Context, req mcp.CallToolRequest) (*mcp.C
 	if err != nil {
 		return toolError(err), nil
 	}
-	s, err := a.mgr.Get(id)
+	s, err := a.session(args)
 	if err != nil {
-		return toolError(fmt.Errorf("%v; session_list shows the open sessions", err)), nil
+		return toolError(err), nil
 	}
 	if len(outID) > 64 {
 		return toolError(fmt.Errorf("%w %s", execkit.ErrUnknownOutput, quoteArg(outID))), nil
