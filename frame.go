@@ -283,6 +283,14 @@ func (d *demux) feed(p []byte) {
 		switch f.state {
 		case stWaitStart:
 			i := bytes.Index(d.buf, f.start)
+			if j, _ := findEnd(d.buf, f.ends); j >= 0 && (i < 0 || j < i) {
+				// An interrupt cut the frame before its start marker
+				// reached this stream; the recovery line's end marker
+				// closes it with nothing in between.
+				d.buf = append(d.buf[:0], d.buf[j:]...)
+				f.state = stBody
+				continue
+			}
 			if i < 0 {
 				keep := len(f.start) - 1
 				if len(d.buf) > keep {
@@ -317,6 +325,13 @@ func (d *demux) feed(p []byte) {
 		case stTrailer:
 			te := trailerEnd(f.endNonce)
 			i := bytes.Index(d.buf, te)
+			if j, nonce := findEnd(d.buf, f.ends); j >= 0 && (i < 0 || j < i) {
+				// An interrupt cut this trailer short and the recovery
+				// line printed a whole one: read that instead.
+				d.buf = append(d.buf[:0], d.buf[j+endLen:]...)
+				f.endNonce = nonce
+				continue
+			}
 			if i < 0 {
 				if len(d.buf) > maxTrailer {
 					f.state = stDone

@@ -11,11 +11,12 @@ import (
 )
 
 // feedFrames runs a demux over a stream delivered in random chunks.
-func feedFrames(stream []byte, s, e string, stdout bool, seed int64) (string, frameEnd, bool) {
+// recovery are end nonces accepted besides e.
+func feedFrames(stream []byte, s, e string, stdout bool, seed int64, recovery ...string) (string, frameEnd, bool) {
 	pr, pw := io.Pipe()
 	d := newDemux(pr)
 	var body bytes.Buffer
-	f := &frame{start: startMarker(s), ends: []string{e}, sink: &body, stdout: stdout, done: make(chan frameEnd, 1)}
+	f := &frame{start: startMarker(s), ends: append([]string{e}, recovery...), sink: &body, stdout: stdout, done: make(chan frameEnd, 1)}
 	d.set(f)
 	go d.run()
 	r := rand.New(rand.NewSource(seed))
@@ -48,6 +49,38 @@ func TestDemux(t *testing.T) {
 		assert.Equal(t, body, got, "seed %d", seed)
 		assert.Equal(t, 3, fe.status)
 		assert.Equal(t, "/some dir\nwith newline", fe.cwd)
+	}
+}
+
+// TestDemuxInterruptedFrame: an interrupt can cut the frame's own markers
+// short (a printf stopped halfway, a start marker never printed); the
+// recovery line's whole end marker must still close the frame.
+func TestDemuxInterruptedFrame(t *testing.T) {
+	s, e, r := newNonce(), newNonce(), newNonce()
+	recovery := "\x1eEKE" + r + "\x1e130:/w\n\x1eEKT" + r + "\x1e"
+	cases := map[string]struct {
+		stream string
+		stdout bool
+		body   string
+		status int
+	}{
+		"trailer cut after the status": {"\x1eEKS" + s + "\x1eout\x1eEKE" + e + "\x1e0:/w\n" + recovery + recovery, true, "out", 130},
+		"trailer cut inside the marker": {"\x1eEKS" + s + "\x1eout\x1eEKE" + e + "\x1e0:/w\n\x1eEK" + recovery, true, "out", 130},
+		"start marker never printed":    {"\x1eEK" + recovery + recovery, true, "", 130},
+		"stderr start never printed":    {"noise\x1eEKE" + r + "\x1e", false, "", 0},
+		"stderr start cut":              {"\x1eEKS" + s[:5] + "\x1eEKE" + r + "\x1e", false, "", 0},
+	}
+	for name, c := range cases {
+		for seed := int64(0); seed < 50; seed++ {
+			got, fe, ok := feedFrames([]byte(c.stream), s, e, c.stdout, seed, r)
+			require.True(t, ok, "%s, seed %d: the recovery marker must end the frame", name, seed)
+			assert.Equal(t, c.body, got, "%s, seed %d", name, seed)
+			assert.Equal(t, r, fe.nonce, name)
+			if c.stdout {
+				assert.Equal(t, c.status, fe.status, name)
+				assert.Equal(t, "/w", fe.cwd, name)
+			}
+		}
 	}
 }
 

@@ -713,7 +713,7 @@ func (s *Session) execFramed(ctx context.Context, command, input string, cb *com
 				// (its start marker is out): interrupted mid-line, an
 				// interactive shell would run the rest of the line, stdin
 				// data included, as commands.
-				if !s.waitStarted(fo) {
+				if !s.waitStarted(fo, fe) {
 					ended = "the shell did not start the command in time (still reading it), so the shell was killed"
 					s.kill()
 					s.waitStreams()
@@ -833,11 +833,12 @@ func (s *Session) waitStreams() {
 	<-s.errs.eof
 }
 
-// waitStarted waits (up to the grace period) until the shell has printed f's
-// start marker, that is, parsed the whole frame line.
-func (s *Session) waitStarted(f *frame) bool {
+// waitStarted waits (up to the grace period) until the shell has printed the
+// start markers on both streams, that is, parsed the whole frame line and
+// begun it.
+func (s *Session) waitStarted(fo, fe *frame) bool {
 	deadline := time.Now().Add(s.grace)
-	for !s.out.started(f) {
+	for !s.out.started(fo) || !s.errs.started(fe) {
 		if time.Now().After(deadline) {
 			return false
 		}
