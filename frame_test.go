@@ -64,7 +64,7 @@ func TestDemuxInterruptedFrame(t *testing.T) {
 		body   string
 		status int
 	}{
-		"trailer cut after the status": {"\x1eEKS" + s + "\x1eout\x1eEKE" + e + "\x1e0:/w\n" + recovery + recovery, true, "out", 130},
+		"trailer cut after the status":  {"\x1eEKS" + s + "\x1eout\x1eEKE" + e + "\x1e0:/w\n" + recovery + recovery, true, "out", 130},
 		"trailer cut inside the marker": {"\x1eEKS" + s + "\x1eout\x1eEKE" + e + "\x1e0:/w\n\x1eEK" + recovery, true, "out", 130},
 		"start marker never printed":    {"\x1eEK" + recovery + recovery, true, "", 130},
 		"stderr start never printed":    {"noise\x1eEKE" + r + "\x1e", false, "", 0},
