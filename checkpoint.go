@@ -7,6 +7,7 @@ import (
 	"strconv"
 	"strings"
 	"sync/atomic"
+	"time"
 	"unicode"
 
 	"github.com/execkit/execkit/checkpoint"
@@ -35,6 +36,7 @@ var ErrNoGit = checkpoint.ErrNoGit
 type checkpoints struct {
 	store checkpoint.Store
 	auto  bool
+	files bool // report Result.Files
 	// off: the host has no git, so automatic checkpoints stop trying (an
 	// explicit call still tries, and turns them back on if git appeared).
 	off atomic.Bool
@@ -51,10 +53,11 @@ func newCheckpoints(t transport.Transport, cfg *Config) (*checkpoints, error) {
 		return nil, nil
 	}
 	opts := &checkpoint.Options{
-		Workspace: cfg.Workspace,
-		Paths:     cfg.Paths,
-		Ignores:   cfg.CheckpointIgnores,
-		Keep:      cfg.CheckpointKeep,
+		Workspace:   cfg.Workspace,
+		Paths:       cfg.Paths,
+		Ignores:     cfg.CheckpointIgnores,
+		Keep:        cfg.CheckpointKeep,
+		MaxFileSize: cfg.CheckpointMaxFileSize,
 	}
 	var (
 		st  checkpoint.Store
@@ -69,7 +72,7 @@ func newCheckpoints(t transport.Transport, cfg *Config) (*checkpoints, error) {
 	if err != nil {
 		return nil, fmt.Errorf("execkit: %w", err)
 	}
-	return &checkpoints{store: st, auto: cfg.AutoSnapshot}, nil
+	return &checkpoints{store: st, auto: cfg.AutoSnapshot, files: !cfg.NoFileChanges}, nil
 }
 
 // acquire takes the session's slot, as Exec does, so that a checkpoint or a
@@ -98,8 +101,9 @@ func (s *Session) acquire(ctx context.Context) (release func(), err error) {
 // is optional: at most 200 characters, no control characters. It waits for
 // a running command, as Exec does.
 //
-// Files larger than checkpoint.DefaultMaxFileSize are left out (and listed
-// in TooLarge); nested repositories, .ssh, .aws and the like never go in.
+// Files larger than Config.CheckpointMaxFileSize (default
+// checkpoint.DefaultMaxFileSize, 32 MiB) are left out (and listed in
+// TooLarge, with the limit); nested repositories, .ssh, .aws and the like never go in.
 // The workspace keeps its most recent Config.CheckpointKeep checkpoints
 // (automatic ones are dropped first), across sessions: a new session on the
 // same workspace lists and restores them.
@@ -119,11 +123,13 @@ func (s *Session) Checkpoint(ctx context.Context, label string) (*Checkpoint, er
 	defer release()
 	cp, err := s.cp.store.Create(ctx, label, false)
 	if err != nil {
-		s.emit(&Event{Type: "checkpoint", Command: s.redactText(describe("checkpoint", "", label, false)), Error: s.redactText(err.Error())})
+		s.emit(&Event{Type: "checkpoint", Command: s.redactText(describe("checkpoint", "", label, false)), Error: s.redactText(err.Error()),
+			Checkpoint: &CheckpointEvent{Label: s.redactText(label)}})
 		return nil, err
 	}
 	s.cp.off.Store(false)
-	s.emit(&Event{Type: "checkpoint", Command: s.redactText(describe("checkpoint", cp.ID, cp.Label, false))})
+	s.emit(&Event{Type: "checkpoint", Command: s.redactText(describe("checkpoint", cp.ID, cp.Label, false)),
+		Checkpoint: &CheckpointEvent{ID: cp.ID, Label: s.redactText(cp.Label)}})
 	return cp, nil
 }
 
@@ -165,35 +171,120 @@ func (s *Session) Restore(ctx context.Context, id string) (*RestoreReport, error
 		e := &Event{Type: "restore", Command: "restore " + strconv.QuoteToASCII(short(id, 64)), Error: s.redactText(err.Error())}
 		if rep != nil {
 			e.Command = s.redactText(describeRestore(rep))
+			e.Checkpoint = restoreEvent(rep)
 		}
 		s.emit(e)
 		return rep, err
 	}
 	s.cp.off.Store(false)
-	s.emit(&Event{Type: "restore", Command: s.redactText(describeRestore(rep))})
+	s.emit(&Event{Type: "restore", Command: s.redactText(describeRestore(rep)), Checkpoint: restoreEvent(rep)})
 	return rep, nil
 }
 
 // autoSnapshot takes an automatic checkpoint before a command that may
 // change files (checkpoint.MayChangeFiles: not before ls, cat, grep, git
-// status and the like). None is taken when the workspace equals the latest
-// checkpoint, so the cost is then one walk over the workspace's metadata. A
-// failure is reported as an event and does not stop the command; a host
-// without git turns automatic checkpoints off.
-func (s *Session) autoSnapshot(ctx context.Context, command string) {
+// status and the like): of state, the workspace as fileState just recorded
+// it, or, without one, of the workspace now. None is taken when the
+// workspace equals the latest checkpoint, so the cost is then one walk over
+// the workspace's metadata. A failure is reported as an event and does not
+// stop the command; a host without git turns automatic checkpoints off.
+func (s *Session) autoSnapshot(ctx context.Context, command, state string) {
 	if s.cp == nil || !s.cp.auto || s.cp.off.Load() || !checkpoint.MayChangeFiles(command) {
 		return
 	}
 	label := s.redactText("before: " + summarize(command, 80))
-	cp, err := s.cp.store.Create(ctx, label, true)
+	var (
+		cp  *Checkpoint
+		err error
+	)
+	if state != "" {
+		cp, err = s.cp.store.Commit(ctx, state, label, true)
+	} else {
+		cp, err = s.cp.store.Create(ctx, label, true)
+	}
 	switch {
 	case errors.Is(err, checkpoint.ErrNoGit):
 		s.cp.off.Store(true)
 	case err != nil:
-		s.emit(&Event{Type: "checkpoint", Command: s.redactText(describe("checkpoint", "", label, true)), Error: s.redactText(err.Error())})
+		s.emit(&Event{Type: "checkpoint", Command: s.redactText(describe("checkpoint", "", label, true)), Error: s.redactText(err.Error()),
+			Checkpoint: &CheckpointEvent{Label: label, Auto: true}})
 	case cp != nil:
-		s.emit(&Event{Type: "checkpoint", Command: s.redactText(describe("checkpoint", cp.ID, cp.Label, true))})
+		s.emit(&Event{Type: "checkpoint", Command: s.redactText(describe("checkpoint", cp.ID, cp.Label, true)),
+			Checkpoint: &CheckpointEvent{ID: cp.ID, Label: label, Auto: true}})
 	}
+}
+
+// FileChanges is a command's effect on the files of the session's
+// workspace (Config.Workspace, narrowed to Config.Paths, ignore rules
+// applied, as for checkpoints): how many tracked files it created, modified
+// (content, executable bit or file type) and deleted, and the first few
+// paths. It compares the workspace just before the command with just after,
+// so a change made meanwhile by something else (a job, another process)
+// counts too.
+type FileChanges struct {
+	Created  int `json:"created"`
+	Modified int `json:"modified"`
+	Deleted  int `json:"deleted"`
+	// Paths are the first MaxFileChangePaths changed paths, relative to
+	// the workspace, each after a letter as in git's --name-status: "A "
+	// created, "M " modified, "D " deleted (in that order, each group
+	// sorted).
+	Paths []string `json:"paths,omitempty"`
+	// Error, when set, says why the effect could not be measured; the
+	// counts are then zero.
+	Error string `json:"error,omitempty"`
+}
+
+// MaxFileChangePaths bounds FileChanges.Paths.
+const MaxFileChangePaths = 10
+
+// fileState records the workspace's state before a command that may change
+// files, for fileChanges after it; "" when the effect is not measured (no
+// workspace, a read-only command, a host without git). A failure is
+// returned as the report to give.
+func (s *Session) fileState(ctx context.Context, command string) (string, *FileChanges) {
+	if s.cp == nil || !s.cp.files || s.cp.off.Load() || !checkpoint.MayChangeFiles(command) {
+		return "", nil
+	}
+	state, err := s.cp.store.Snapshot(ctx)
+	switch {
+	case errors.Is(err, checkpoint.ErrNoGit):
+		s.cp.off.Store(true)
+		return "", nil
+	case err != nil:
+		return "", &FileChanges{Error: s.redactText("the files were not compared: " + err.Error())}
+	}
+	return state, nil
+}
+
+// fileChangesTimeout bounds the comparison after a command, which runs even
+// when the command used up its time.
+const fileChangesTimeout = time.Minute
+
+// fileChanges reports what changed in the workspace since state.
+func (s *Session) fileChanges(ctx context.Context, state string) *FileChanges {
+	if errors.Is(ctx.Err(), context.Canceled) {
+		return &FileChanges{Error: "the files were not compared: the call was cancelled"}
+	}
+	ctx, cancel := context.WithTimeout(context.WithoutCancel(ctx), fileChangesTimeout)
+	defer cancel()
+	ch, err := s.cp.store.Changes(ctx, state)
+	if err != nil {
+		return &FileChanges{Error: s.redactText("the files were not compared: " + err.Error())}
+	}
+	fc := &FileChanges{Created: len(ch.Created), Modified: len(ch.Modified), Deleted: len(ch.Deleted)}
+	for _, g := range []struct {
+		letter string
+		paths  []string
+	}{{"A ", ch.Created}, {"M ", ch.Modified}, {"D ", ch.Deleted}} {
+		for _, p := range g.paths {
+			if len(fc.Paths) == MaxFileChangePaths {
+				return fc
+			}
+			fc.Paths = append(fc.Paths, g.letter+s.redactText(p))
+		}
+	}
+	return fc
 }
 
 // describe is a checkpoint event's text: "checkpoint <id> [auto] <label>".
@@ -210,6 +301,11 @@ func describe(verb, id, label string, auto bool) string {
 		b.WriteString(" " + strconv.Quote(label))
 	}
 	return b.String()
+}
+
+// restoreEvent is a restore event's details.
+func restoreEvent(r *RestoreReport) *CheckpointEvent {
+	return &CheckpointEvent{ID: r.RestoredTo, Created: len(r.Created), Modified: len(r.Modified), Deleted: len(r.Deleted)}
 }
 
 // describeRestore is a restore event's text.

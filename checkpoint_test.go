@@ -152,6 +152,8 @@ func TestSessionCheckpointAndRestore(t *testing.T) {
 	rs := ev.of("restore")
 	require.Len(t, rs, 1)
 	assert.Equal(t, "restore "+cp.ID+": 4 files changed (2 created, 1 modified, 1 deleted)", rs[0].Command)
+	assert.Equal(t, &execkit.CheckpointEvent{ID: cp.ID, Label: "first"}, cps[0].Checkpoint)
+	assert.Equal(t, &execkit.CheckpointEvent{ID: cp.ID, Created: 2, Modified: 1, Deleted: 1}, rs[0].Checkpoint)
 
 	_, err = s.Restore(cpctx(t), "--output=/x")
 	var ie *checkpoint.IDError
@@ -200,6 +202,7 @@ func TestAutoSnapshot(t *testing.T) {
 	cps := ev.of("checkpoint")
 	require.Len(t, cps, 2)
 	assert.Contains(t, cps[1].Command, "(auto)")
+	assert.Equal(t, &execkit.CheckpointEvent{ID: list[0].ID, Label: list[0].Label, Auto: true}, cps[1].Checkpoint)
 }
 
 func TestAutoSnapshotLabelsAreRedacted(t *testing.T) {
@@ -308,6 +311,94 @@ func TestRemoteCheckpointsThroughTheSession(t *testing.T) {
 	assert.GreaterOrEqual(t, len(list), 2, "automatic checkpoints were taken through git too")
 }
 
+// checkFileChanges runs commands in s (whose workspace is its cwd) and
+// checks the effect each Result reports.
+func checkFileChanges(t *testing.T, s *execkit.Session) {
+	t.Helper()
+	mustExec(t, s, "mkdir -p src && echo one > src/a.txt && echo x > run.sh && echo old > old.txt")
+	res := mustExec(t, s, "echo two > src/a.txt; echo new > 'new file.txt'; chmod +x run.sh; rm old.txt; mkdir -p node_modules/m && echo dep > node_modules/m/i.js")
+	require.NotNil(t, res.Files, "a command in a workspace reports its effect on files")
+	assert.Equal(t, execkit.FileChanges{Created: 1, Modified: 2, Deleted: 1, Paths: []string{"A new file.txt", "M run.sh", "M src/a.txt", "D old.txt"}}, *res.Files)
+
+	res = mustExec(t, s, "touch src/a.txt")
+	require.NotNil(t, res.Files)
+	assert.Equal(t, execkit.FileChanges{}, *res.Files, "no content changed")
+	assert.Nil(t, mustExec(t, s, "cat src/a.txt; ls").Files, "a read-only command is not measured")
+
+	res = mustExec(t, s, "mkdir many && for i in $(seq 1 15); do echo $i > many/f$i; done")
+	require.NotNil(t, res.Files)
+	assert.Equal(t, 15, res.Files.Created)
+	assert.Len(t, res.Files.Paths, execkit.MaxFileChangePaths, "only the first few paths")
+	assert.Equal(t, "A many/f1", res.Files.Paths[0])
+
+	// A path that holds a secret is redacted like any output.
+	token := "ghp_" + strings.Repeat("a1B2", 9)
+	res = mustExec(t, s, "echo > "+token+".txt")
+	require.NotNil(t, res.Files)
+	assert.Equal(t, []string{"A [REDACTED].txt"}, res.Files.Paths)
+
+	// A failing or timed-out command still reports what it did.
+	res, err := s.Exec(cpctx(t), "echo half > half.txt; sleep 5", &execkit.ExecOptions{Timeout: 500 * time.Millisecond})
+	require.NoError(t, err)
+	assert.True(t, res.TimedOut)
+	require.NotNil(t, res.Files)
+	assert.Equal(t, []string{"A half.txt"}, res.Files.Paths)
+}
+
+func TestResultReportsFileChanges(t *testing.T) {
+	t.Run("local", func(t *testing.T) {
+		ws := t.TempDir()
+		var ev events
+		s := openCP(t, nil, &execkit.Config{Dir: ws, Workspace: ws, CheckpointDir: t.TempDir(), AutoSnapshot: true}, execkit.WithObserver(ev.observe))
+		checkFileChanges(t, s)
+		var last *execkit.FileChanges
+		for _, e := range ev.of("exec") {
+			if e.Result.Files != nil {
+				last = e.Result.Files
+			}
+		}
+		require.NotNil(t, last, "the audit log sees the effect")
+		assert.Equal(t, []string{"A half.txt"}, last.Paths)
+	})
+	t.Run("git on the host", func(t *testing.T) {
+		fixture.LookPath(t, "git")
+		ws := t.TempDir()
+		s := openCP(t, newRemoteLike(t, "XDG_CACHE_HOME="+t.TempDir()), &execkit.Config{Dir: ws, Workspace: ws})
+		checkFileChanges(t, s)
+	})
+	t.Run("no workspace", func(t *testing.T) {
+		s := openCP(t, nil, &execkit.Config{Dir: t.TempDir()})
+		assert.Nil(t, mustExec(t, s, "echo x > f").Files)
+	})
+	t.Run("turned off", func(t *testing.T) {
+		ws := t.TempDir()
+		s := openCP(t, nil, &execkit.Config{Dir: ws, Workspace: ws, NoFileChanges: true, AutoSnapshot: true, CheckpointDir: t.TempDir()})
+		assert.Nil(t, mustExec(t, s, "echo x > f").Files)
+		mustExec(t, s, "echo y > f")
+		rep, err := s.Restore(cpctx(t), "")
+		require.NoError(t, err)
+		assert.Equal(t, []string{"f"}, rep.Modified, "automatic checkpoints still work")
+	})
+	t.Run("size limit", func(t *testing.T) {
+		ws := t.TempDir()
+		s := openCP(t, nil, &execkit.Config{Dir: ws, Workspace: ws, CheckpointMaxFileSize: 1000, CheckpointDir: t.TempDir()})
+		res := mustExec(t, s, "head -c 2000 /dev/zero > big.bin && echo small > small.txt")
+		require.NotNil(t, res.Files)
+		assert.Equal(t, []string{"A small.txt"}, res.Files.Paths, "a file over the limit is not tracked")
+		cp, err := s.Checkpoint(cpctx(t), "")
+		require.NoError(t, err)
+		assert.Equal(t, []string{"big.bin"}, cp.TooLarge)
+		assert.Equal(t, int64(1000), cp.MaxFileSize, "the limit is reported")
+	})
+	t.Run("paths scope", func(t *testing.T) {
+		ws := t.TempDir()
+		s := openCP(t, nil, &execkit.Config{Dir: ws, Workspace: ws, Paths: []string{"src"}, CheckpointDir: t.TempDir()})
+		res := mustExec(t, s, "mkdir src && echo a > src/a && echo b > outside")
+		require.NotNil(t, res.Files)
+		assert.Equal(t, []string{"A src/a"}, res.Files.Paths)
+	})
+}
+
 func TestRemoteWithoutGitTurnsAutoSnapshotOff(t *testing.T) {
 	bin := t.TempDir()
 	for _, tool := range []string{"sh", "echo", "cat", "touch", "ls"} {
@@ -325,6 +416,7 @@ func TestRemoteWithoutGitTurnsAutoSnapshotOff(t *testing.T) {
 	mustExec(t, s, "touch b")
 	assert.Less(t, time.Since(start), 5*time.Second)
 	assert.Empty(t, ev.of("checkpoint"), "without git, automatic checkpoints are off without a word")
+	assert.Nil(t, mustExec(t, s, "touch c").Files, "without git, no effect on files is reported")
 	_, err := s.Checkpoint(cpctx(t), "")
 	assert.ErrorIs(t, err, execkit.ErrNoGit)
 	assert.ErrorContains(t, err, "install git")
@@ -363,6 +455,10 @@ func TestCheckpointsOverSSH(t *testing.T) {
 	}
 	assert.Contains(t, labels, "over ssh")
 	assert.Contains(t, labels, "before: mkdir -p src && echo one > src/a && chmod +x src/a && ln -s src/a l", "automatic checkpoints over SSH")
+
+	ws2 := t.TempDir()
+	shadowOf(t, ws2)
+	checkFileChanges(t, openCP(t, tr, &execkit.Config{Dir: ws2, Workspace: ws2}))
 }
 
 // shadowOf registers the removal of the default remote shadow repository of
@@ -416,15 +512,19 @@ func TestCheckpointsInDocker(t *testing.T) {
 			assert.Equal(t, []string{"a.txt"}, rep.Modified)
 			assert.Equal(t, []string{"b.txt"}, rep.Deleted)
 			assert.Equal(t, "one\n", mustExec(t, s, "cat a.txt").Stdout)
+
+			mustExec(t, boot, "mkdir -p /srv/ws2")
+			checkFileChanges(t, openCP(t, tr, &execkit.Config{Dir: "/srv/ws2", Workspace: "/srv/ws2"}))
 		})
 	}
 }
 
-// BenchmarkAutoSnapshot measures what automatic checkpoints add to a
-// trivial command in a 5,000-file workspace, against the same command in a
-// session without a workspace, both in this run: a read-only command (the
-// rule skips it: the cost of parsing), a command that may change files but
-// changes no content (touch: a walk over the workspace, no checkpoint), and
+// BenchmarkAutoSnapshot measures what a workspace adds to a trivial command
+// in a 5,000-file workspace, against the same command in a session without
+// a workspace, all in this run: "files" measures Result.Files alone (a walk
+// before and after), "auto" adds automatic checkpoints. Commands: a
+// read-only one (the rule skips it: the cost of parsing), one that may
+// change files but changes no content (touch: walks, no checkpoint), and
 // one that changes a file (a new checkpoint each time).
 func BenchmarkAutoSnapshot(b *testing.B) {
 	ws := b.TempDir()
@@ -434,26 +534,33 @@ func BenchmarkAutoSnapshot(b *testing.B) {
 		require.NoError(b, os.WriteFile(p, []byte(fmt.Sprintf("file %d\n", i)), 0o644))
 	}
 	plain := openCP(b, nil, &execkit.Config{Dir: ws})
-	auto := openCP(b, nil, &execkit.Config{Dir: ws, Workspace: ws, CheckpointDir: b.TempDir(), AutoSnapshot: true})
+	cpDir := b.TempDir()
+	files := openCP(b, nil, &execkit.Config{Dir: ws, Workspace: ws, CheckpointDir: cpDir})
+	auto := openCP(b, nil, &execkit.Config{Dir: ws, Workspace: ws, CheckpointDir: cpDir, AutoSnapshot: true})
 	mustExec(b, auto, "echo warm > warm.txt")
 	time.Sleep(3100 * time.Millisecond) // past the stat cache's racy window, as a settled workspace
 	mustExec(b, auto, "echo warm again > warm.txt")
+	mustExec(b, files, "echo warm again > warm.txt")
 	for _, c := range []struct{ name, cmd string }{
 		{"read-only", "ls src/d01 >/dev/null"},
 		{"touch", "touch src/d01/f0001.txt"},
 		{"write", "echo $RANDOM$RANDOM > src/d02/f0002.txt"},
 	} {
 		b.Run(c.name, func(b *testing.B) {
-			var base, with time.Duration
+			var base, withFiles, with time.Duration
 			for i := 0; i < b.N; i++ {
 				t0 := time.Now()
 				mustExec(b, plain, c.cmd)
 				t1 := time.Now()
+				mustExec(b, files, c.cmd)
+				t2 := time.Now()
 				mustExec(b, auto, c.cmd)
 				base += t1.Sub(t0)
-				with += time.Since(t1)
+				withFiles += t2.Sub(t1)
+				with += time.Since(t2)
 			}
 			b.ReportMetric(float64(base.Microseconds())/float64(b.N)/1000, "ms-plain/op")
+			b.ReportMetric(float64(withFiles.Microseconds())/float64(b.N)/1000, "ms-files/op")
 			b.ReportMetric(float64(with.Microseconds())/float64(b.N)/1000, "ms-auto/op")
 			b.ReportMetric(float64(with)/float64(base), "ratio")
 		})

@@ -73,6 +73,16 @@ type Config struct {
 	// CheckpointKeep is how many checkpoints a workspace keeps (oldest
 	// dropped first); zero means DefaultCheckpointKeep.
 	CheckpointKeep int `json:"checkpoint_keep,omitempty"`
+	// CheckpointMaxFileSize leaves files larger than this many bytes out of
+	// checkpoints and of Result.Files (they are listed in
+	// Checkpoint.TooLarge, with the limit); zero means
+	// checkpoint.DefaultMaxFileSize (32 MiB), negative means no limit.
+	CheckpointMaxFileSize int64 `json:"checkpoint_max_file_size,omitempty"`
+	// NoFileChanges turns Result.Files off: with a workspace, each command
+	// that may change files otherwise costs a walk over the workspace's
+	// metadata before and after it (one with AutoSnapshot, which walks
+	// anyway), about 6 ms per thousand files here.
+	NoFileChanges bool `json:"no_file_changes,omitempty"`
 }
 
 // DefaultCheckpointKeep is the checkpoints kept per workspace by default.

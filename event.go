@@ -8,8 +8,9 @@ import (
 // Event is one thing a session did, as an observer (such as an audit log)
 // sees it. Every text in it is already redacted.
 type Event struct {
-	// Type is "open", "exec", "blocked", "close", or for jobs (see Job)
-	// "job_start", "job_input", "job_signal" or "job_exit".
+	// Type is "open", "exec", "blocked", "close", "checkpoint",
+	// "restore", or for jobs (see Job) "job_start", "job_input",
+	// "job_signal" or "job_exit".
 	Type      string    `json:"type"`
 	Session   string    `json:"session"`
 	Transport string    `json:"transport"`
@@ -24,6 +25,25 @@ type Event struct {
 	Cwd string `json:"cwd,omitempty"`
 	// Job is set for job events (its type is in job.go).
 	Job *JobEvent `json:"job,omitempty"`
+	// Checkpoint is set for checkpoint and restore events (Command then
+	// holds the same as one line of text).
+	Checkpoint *CheckpointEvent `json:"checkpoint,omitempty"`
+}
+
+// CheckpointEvent details a "checkpoint" or "restore" event. Its label is
+// redacted.
+type CheckpointEvent struct {
+	// ID is the checkpoint taken or restored (empty when taking one
+	// failed).
+	ID    string `json:"id,omitempty"`
+	Label string `json:"label,omitempty"`
+	// Auto is set for a checkpoint taken automatically before a command.
+	Auto bool `json:"auto,omitempty"`
+	// Created, Modified and Deleted count the files a restore wrote back,
+	// overwrote and removed.
+	Created  int `json:"created,omitempty"`
+	Modified int `json:"modified,omitempty"`
+	Deleted  int `json:"deleted,omitempty"`
 }
 
 // MarshalJSON writes Time as epoch milliseconds ("time").

@@ -47,6 +47,13 @@ type Result struct {
 	// code and the state. Until it ends the session is busy: Exec and
 	// Start return a *BusyError.
 	JobID string `json:"job_id,omitempty"`
+	// Files, in a session with a workspace (Config.Workspace), is the
+	// command's effect on the workspace's files. It is nil when the
+	// session has no workspace, for a command that cannot change files by
+	// its parse (checkpoint.MayChangeFiles: ls, cat, grep, git status and
+	// the like), for a command that went on as a job (JobID) or ended the
+	// session, on a host without git, and with Config.NoFileChanges.
+	Files *FileChanges `json:"files,omitempty"`
 }
 
 // MarshalJSON writes Duration as duration_ms.

@@ -537,7 +537,8 @@ func (s *Session) Exec(ctx context.Context, command string, opts *ExecOptions) (
 		s.emit(&Event{Type: "exec", Command: s.redactText(command), Result: res})
 		return res, nil
 	}
-	s.autoSnapshot(ctx, command) // checkpoint.go
+	state, files := s.fileState(ctx, command) // checkpoint.go
+	s.autoSnapshot(ctx, command, state)
 	notify := opts.OnOutput
 	if opts.OnTimeout == "continue" {
 		// job.go: past its timeout the command goes on as a job.
@@ -547,6 +548,10 @@ func (s *Session) Exec(ctx context.Context, command string, opts *ExecOptions) (
 	if err != nil {
 		return nil, err
 	}
+	if state != "" && res.JobID == "" && res.Ended == "" {
+		files = s.fileChanges(ctx, state)
+	}
+	res.Files = files
 	s.emit(&Event{Type: "exec", Command: s.redactText(command), Result: res})
 	return res, nil
 }

@@ -103,6 +103,45 @@ type Store interface {
 	// undo other than another checkpoint taken before. Ignored and
 	// untracked-by-rule paths are left alone.
 	Restore(ctx context.Context, id string) (*Report, error)
+	// Snapshot records the workspace's current state without making a
+	// checkpoint (nothing is listed or kept by retention) and returns a
+	// token naming it, for Changes.
+	Snapshot(ctx context.Context) (string, error)
+	// Changes compares the workspace now with the state named by since (a
+	// token from Snapshot or Changes) and reports the tracked files
+	// created, modified and deleted in between. Its State is a token for
+	// the next call.
+	Changes(ctx context.Context, since string) (*Changes, error)
+	// Commit makes a checkpoint of state (a token from Snapshot or
+	// Changes), as Create does of the workspace now, without walking it
+	// again. TooLarge is not set.
+	Commit(ctx context.Context, state, label string, auto bool) (*Checkpoint, error)
+}
+
+// Changes is what happened to a workspace's tracked files between two
+// states: paths relative to the workspace, with forward slashes, sorted.
+// A change of content, executable bit or file type is a modification.
+type Changes struct {
+	Created  []string `json:"created,omitempty"`
+	Modified []string `json:"modified,omitempty"`
+	Deleted  []string `json:"deleted,omitempty"`
+	// State names the workspace's state now, for the next Changes call.
+	State string `json:"-"`
+}
+
+// newChanges sorts changes into a Changes.
+func newChanges(changes []change, state string) *Changes {
+	r := newReport("", changes)
+	return &Changes{Created: r.Created, Modified: r.Modified, Deleted: r.Deleted, State: state}
+}
+
+// checkState validates a state token (a tree id from Snapshot) before it
+// reaches git.
+func checkState(s string) error {
+	if !isHex40(s) {
+		return fmt.Errorf("checkpoint: %s is not a workspace state from Snapshot", quoteShort(s))
+	}
+	return nil
 }
 
 // Options configures a Store. Every field but Dir may come from an agent and

@@ -880,3 +880,144 @@ func TestTamperedCheckpointCannotWriteCredentials(t *testing.T) {
 		assert.NoDirExists(t, filepath.Join(ws, "sub"))
 	})
 }
+
+// TestChanges: Snapshot then Changes report what happened in between, by
+// both implementations alike: content, executable bit, symlink target and
+// file type changes are modifications; ignored and out-of-scope paths do
+// not count; the state token chains.
+func TestChanges(t *testing.T) {
+	each(t, func(t *testing.T, im impl, ws, dir string) {
+		write(t, ws, "src/a.go", "a\n")
+		write(t, ws, "src/keep.go", "keep\n")
+		write(t, ws, "run.sh", "echo\n")
+		write(t, ws, "gone.txt", "gone\n")
+		write(t, ws, "dir/f", "f\n")
+		require.NoError(t, os.Symlink("src/a.go", filepath.Join(ws, "link")))
+		s := im.open(t, checkpoint.Options{Workspace: ws, Dir: dir})
+		state, err := s.Snapshot(ctx(t))
+		require.NoError(t, err)
+
+		ch, err := s.Changes(ctx(t), state)
+		require.NoError(t, err)
+		assert.Empty(t, ch.Created, "nothing happened")
+		assert.Empty(t, ch.Modified)
+		assert.Empty(t, ch.Deleted)
+		assert.Equal(t, state, ch.State, "the same workspace is the same state")
+
+		write(t, ws, "src/a.go", "changed\n")
+		write(t, ws, "src/new dir/n.go", "new\n")
+		require.NoError(t, os.Chmod(filepath.Join(ws, "run.sh"), 0o755))
+		require.NoError(t, os.Remove(filepath.Join(ws, "gone.txt")))
+		require.NoError(t, os.Remove(filepath.Join(ws, "link")))
+		require.NoError(t, os.Symlink("src/keep.go", filepath.Join(ws, "link")))
+		require.NoError(t, os.RemoveAll(filepath.Join(ws, "dir")))
+		write(t, ws, "dir", "a file where a directory was\n")
+		write(t, ws, "node_modules/x/index.js", "ignored\n")
+		ch, err = s.Changes(ctx(t), state)
+		require.NoError(t, err)
+		assert.Equal(t, []string{"dir", "src/new dir/n.go"}, ch.Created)
+		assert.Equal(t, []string{"link", "run.sh", "src/a.go"}, ch.Modified)
+		assert.Equal(t, []string{"dir/f", "gone.txt"}, ch.Deleted)
+		assert.NotEqual(t, state, ch.State)
+
+		// The token chains: since the last call, only what came after.
+		write(t, ws, "later.txt", "later\n")
+		ch2, err := s.Changes(ctx(t), ch.State)
+		require.NoError(t, err)
+		assert.Equal(t, []string{"later.txt"}, ch2.Created)
+		assert.Empty(t, ch2.Modified)
+		assert.Empty(t, ch2.Deleted)
+
+		// An older state is read back from the shadow repository.
+		ch3, err := s.Changes(ctx(t), state)
+		require.NoError(t, err)
+		assert.Equal(t, []string{"dir", "later.txt", "src/new dir/n.go"}, ch3.Created)
+
+		// A fresh store (another session) reads the state too.
+		ch4, err := im.open(t, checkpoint.Options{Workspace: ws, Dir: dir}).Changes(ctx(t), ch2.State)
+		require.NoError(t, err)
+		assert.Empty(t, ch4.Created)
+		assert.Empty(t, ch4.Modified)
+		assert.Empty(t, ch4.Deleted)
+
+		// Snapshots are not checkpoints.
+		list, err := s.List(ctx(t))
+		require.NoError(t, err)
+		assert.Empty(t, list)
+	})
+}
+
+// TestChangesScoped: with Paths, changes outside them do not count.
+func TestChangesScoped(t *testing.T) {
+	each(t, func(t *testing.T, im impl, ws, dir string) {
+		write(t, ws, "src/a.go", "a\n")
+		write(t, ws, "other.txt", "o\n")
+		s := im.open(t, checkpoint.Options{Workspace: ws, Dir: dir, Paths: []string{"src"}})
+		state, err := s.Snapshot(ctx(t))
+		require.NoError(t, err)
+		write(t, ws, "src/a.go", "changed\n")
+		write(t, ws, "other.txt", "changed\n")
+		write(t, ws, "new.txt", "new\n")
+		ch, err := s.Changes(ctx(t), state)
+		require.NoError(t, err)
+		assert.Equal(t, []string{"src/a.go"}, ch.Modified)
+		assert.Empty(t, ch.Created)
+	})
+}
+
+// TestChangesHostileState: a state token is checked before it reaches git.
+func TestChangesHostileState(t *testing.T) {
+	each(t, func(t *testing.T, im impl, ws, dir string) {
+		s := im.open(t, checkpoint.Options{Workspace: ws, Dir: dir})
+		out := filepath.Join(t.TempDir(), "x")
+		for _, bad := range []string{"", "--output=" + out, "HEAD", "0123", strings.Repeat("g", 40), strings.Repeat("0", 41), "refs/checkpoints/x", strings.Repeat("a", 39) + "\n"} {
+			_, err := s.Changes(ctx(t), bad)
+			require.Error(t, err, "%q", bad)
+			assert.Contains(t, err.Error(), "not a workspace state", "%q", bad)
+		}
+		// Well-formed but unknown: a clear error too.
+		_, err := s.Changes(ctx(t), strings.Repeat("ab", 20))
+		require.Error(t, err)
+		assert.NoFileExists(t, out)
+	})
+}
+
+// TestCommitState: a checkpoint of an earlier Snapshot holds the workspace
+// as it was then, and an automatic one is skipped when it equals the latest.
+func TestCommitState(t *testing.T) {
+	each(t, func(t *testing.T, im impl, ws, dir string) {
+		write(t, ws, "a.txt", "then\n")
+		s := im.open(t, checkpoint.Options{Workspace: ws, Dir: dir})
+		state, err := s.Snapshot(ctx(t))
+		require.NoError(t, err)
+		write(t, ws, "a.txt", "now\n")
+		write(t, ws, "b.txt", "now\n")
+		cp, err := s.Commit(ctx(t), state, "from a state", false)
+		require.NoError(t, err)
+		require.NotNil(t, cp)
+		assert.Equal(t, "from a state", cp.Label)
+		rep, err := s.Restore(ctx(t), cp.ID)
+		require.NoError(t, err)
+		assert.Equal(t, []string{"a.txt"}, rep.Modified)
+		assert.Equal(t, []string{"b.txt"}, rep.Deleted)
+		b, _ := os.ReadFile(filepath.Join(ws, "a.txt"))
+		assert.Equal(t, "then\n", string(b))
+
+		again, err := s.Commit(ctx(t), state, "same", true)
+		require.NoError(t, err)
+		assert.Nil(t, again, "an automatic checkpoint equal to the latest is skipped")
+		list, err := s.List(ctx(t))
+		require.NoError(t, err)
+		assert.Len(t, list, 1)
+
+		for _, bad := range []string{"--output=x", "HEAD", ""} {
+			_, err := s.Commit(ctx(t), bad, "", false)
+			assert.ErrorContains(t, err, "not a workspace state", "%q", bad)
+		}
+		_, err = s.Commit(ctx(t), strings.Repeat("ab", 20), "", false)
+		assert.ErrorContains(t, err, "gone")
+		_, err = s.Commit(ctx(t), state, "bad\x00label", false)
+		var le *checkpoint.LabelError
+		assert.ErrorAs(t, err, &le)
+	})
+}

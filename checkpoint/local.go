@@ -45,6 +45,11 @@ type Local struct {
 	ws  string
 	dir string
 	st  *filesystem.Storage
+	// The state Snapshot or Changes saw last (a tree id) and its files, so
+	// that Changes since it need not read the tree back.
+	lastState string
+	lastFiles map[string]fileEntry
+	lastCache *statCache
 }
 
 var _ Store = (*Local)(nil)
@@ -157,10 +162,6 @@ func (l *Local) Create(ctx context.Context, label string, auto bool) (*Checkpoin
 		return nil, err
 	}
 	defer end()
-	refs, err := l.refs(false)
-	if err != nil {
-		return nil, err
-	}
 	w, err := l.snapshot()
 	if err != nil {
 		return nil, err
@@ -169,9 +170,58 @@ func (l *Local) Create(ctx context.Context, label string, auto bool) (*Checkpoin
 	if err != nil {
 		return nil, err
 	}
+	if err := l.saveCache(w); err != nil {
+		return nil, err
+	}
+	cp, err := l.commit(tree, label, auto, w.next)
+	if cp != nil && len(w.tooLarge) > 0 {
+		sort.Strings(w.tooLarge)
+		cp.TooLarge, cp.MaxFileSize = w.tooLarge, l.opts.maxSize
+	}
+	return cp, err
+}
+
+// Commit makes a checkpoint of state; see Store.
+func (l *Local) Commit(ctx context.Context, state, label string, auto bool) (*Checkpoint, error) {
+	label, err := CheckLabel(label)
+	if err != nil {
+		return nil, err
+	}
+	if err := checkState(state); err != nil {
+		return nil, err
+	}
+	end, err := l.begin(ctx)
+	if err != nil {
+		return nil, err
+	}
+	defer end()
+	tree := plumbing.NewHash(state)
+	if _, err := object.GetTree(l.st, tree); err != nil {
+		return nil, fmt.Errorf("checkpoint: the workspace state %s is gone from the shadow repository: %w", state, err)
+	}
+	keep := l.lastCache
+	if state != l.lastState || keep == nil {
+		keep = newStatCache(time.Now())
+		if b, err := os.ReadFile(filepath.Join(l.dir, statCacheName)); err == nil {
+			if c, err := decodeStatCache(b); err == nil {
+				keep = c
+			}
+		}
+	}
+	return l.commit(tree, label, auto, keep)
+}
+
+// commit records tree as a checkpoint (unless auto is set and the latest
+// checkpoint holds the same tree: then nil, nil) and applies retention,
+// sparing the blobs keep names. l.mu is held.
+func (l *Local) commit(tree plumbing.Hash, label string, auto bool, keep *statCache) (*Checkpoint, error) {
+	refs, err := l.refs(false)
+	if err != nil {
+		return nil, err
+	}
 	if auto && len(refs) > 0 {
 		if c, err := object.GetCommit(l.st, plumbing.NewHash(refs[0].commit)); err == nil && c.TreeHash == tree {
-			return nil, l.saveCache(w)
+			return nil, nil
 		}
 	}
 	now := time.Now()
@@ -190,23 +240,16 @@ func (l *Local) Create(ctx context.Context, label string, auto bool) (*Checkpoin
 	if err := l.st.SetReference(plumbing.NewHashReference(plumbing.ReferenceName(r.name), h)); err != nil {
 		return nil, fmt.Errorf("checkpoint: storing the checkpoint: %w", err)
 	}
-	if err := l.saveCache(w); err != nil {
-		return nil, err
-	}
 	refs = append([]ref{r}, refs...)
 	if drop := toDrop(refs, l.opts.keep); len(drop) > 0 {
 		for _, d := range drop {
 			l.st.RemoveReference(plumbing.ReferenceName(d.name))
 		}
-		if err := l.maybePrune(len(drop), w.next); err != nil {
+		if err := l.maybePrune(len(drop), keep); err != nil {
 			return nil, err
 		}
 	}
 	cp := r.checkpoint()
-	if len(w.tooLarge) > 0 {
-		sort.Strings(w.tooLarge)
-		cp.TooLarge, cp.MaxFileSize = w.tooLarge, l.opts.maxSize
-	}
 	return &cp, nil
 }
 
@@ -517,6 +560,76 @@ func (l *Local) Restore(ctx context.Context, id string) (*Report, error) {
 	}
 	rep := newReport(r.checkpoint().ID, changes)
 	return rep, a.err()
+}
+
+// Snapshot records the workspace's state; see Store.
+func (l *Local) Snapshot(ctx context.Context) (string, error) {
+	end, err := l.begin(ctx)
+	if err != nil {
+		return "", err
+	}
+	defer end()
+	_, state, err := l.state()
+	return state, err
+}
+
+// Changes reports what changed since state since; see Store.
+func (l *Local) Changes(ctx context.Context, since string) (*Changes, error) {
+	if err := checkState(since); err != nil {
+		return nil, err
+	}
+	end, err := l.begin(ctx)
+	if err != nil {
+		return nil, err
+	}
+	defer end()
+	old := l.lastFiles
+	if since != l.lastState {
+		old = make(map[string]fileEntry)
+		if err := l.flatten(plumbing.NewHash(since), "", old, 0); err != nil {
+			return nil, err
+		}
+	}
+	cur, state, err := l.state()
+	if err != nil {
+		return nil, err
+	}
+	var changes []change
+	for p, f := range cur {
+		o, had := old[p]
+		switch {
+		case !had:
+			changes = append(changes, change{p, changeCreate})
+		case o.hash != f.hash || o.mode != f.mode:
+			changes = append(changes, change{p, changeModify})
+		}
+	}
+	for p := range old {
+		if _, ok := cur[p]; !ok {
+			changes = append(changes, change{p, changeDelete})
+		}
+	}
+	return newChanges(changes, state), nil
+}
+
+// state walks the workspace and stores its tree: its files and the tree id.
+// l.mu is held.
+func (l *Local) state() (map[string]fileEntry, string, error) {
+	w, err := l.snapshot()
+	if err != nil {
+		return nil, "", err
+	}
+	tree, err := l.writeTree(w)
+	if err != nil {
+		return nil, "", err
+	}
+	l.saveCache(w)
+	files := make(map[string]fileEntry, len(w.files))
+	for _, f := range w.files {
+		files[f.path] = f
+	}
+	l.lastState, l.lastFiles, l.lastCache = tree.String(), files, w.next
+	return files, tree.String(), nil
 }
 
 // flatten lists tree's files into out, skipping what a restore must never

@@ -125,6 +125,20 @@ func (r *Remote) excludes() string {
 
 // Create snapshots the workspace; see Store.
 func (r *Remote) Create(ctx context.Context, label string, auto bool) (*Checkpoint, error) {
+	return r.create(ctx, "create", label, auto, r.opts.paths)
+}
+
+// Commit makes a checkpoint of state; see Store.
+func (r *Remote) Commit(ctx context.Context, state, label string, auto bool) (*Checkpoint, error) {
+	if err := checkState(state); err != nil {
+		return nil, err
+	}
+	return r.create(ctx, "commit", label, auto, []string{state})
+}
+
+// create runs op "create" (snapshot the scope, extra) or "commit" (extra:
+// the state) and applies retention.
+func (r *Remote) create(ctx context.Context, op, label string, auto bool, extra []string) (*Checkpoint, error) {
 	label, err := CheckLabel(label)
 	if err != nil {
 		return nil, err
@@ -136,7 +150,7 @@ func (r *Remote) Create(ctx context.Context, label string, auto bool) (*Checkpoi
 		kind = "auto"
 	}
 	ts := strconv.FormatInt(time.Now().UnixNano(), 10)
-	out, err := r.exec(ctx, "create", [3]string{ts, kind, label}, r.opts.paths)
+	out, err := r.exec(ctx, op, [3]string{ts, kind, label}, extra)
 	if err != nil {
 		return nil, err
 	}
@@ -281,6 +295,50 @@ func (r *Remote) Restore(ctx context.Context, id string) (*Report, error) {
 		return nil, err
 	}
 	return newReport(rf.checkpoint().ID, changes), nil
+}
+
+// Snapshot records the workspace's state; see Store.
+func (r *Remote) Snapshot(ctx context.Context) (string, error) {
+	r.mu.Lock()
+	defer r.mu.Unlock()
+	out, err := r.exec(ctx, "snapshot", [3]string{}, r.opts.paths)
+	if err != nil {
+		return "", err
+	}
+	state, _, err := parseState(out)
+	return state, err
+}
+
+// Changes reports what changed since state since; see Store.
+func (r *Remote) Changes(ctx context.Context, since string) (*Changes, error) {
+	if err := checkState(since); err != nil {
+		return nil, err
+	}
+	r.mu.Lock()
+	defer r.mu.Unlock()
+	out, err := r.exec(ctx, "changes", [3]string{since}, r.opts.paths)
+	if err != nil {
+		return nil, err
+	}
+	state, diff, err := parseState(out)
+	if err != nil {
+		return nil, err
+	}
+	changes, err := parseRawDiff(diff)
+	if err != nil {
+		return nil, err
+	}
+	return newChanges(changes, state), nil
+}
+
+// parseState reads "state <tree>\n" and what follows.
+func parseState(out []byte) (string, []byte, error) {
+	line, rest, _ := bytes.Cut(out, []byte("\n"))
+	state, ok := bytes.CutPrefix(line, []byte("state "))
+	if !ok || !isHex40(string(state)) {
+		return "", nil, fmt.Errorf("checkpoint: unexpected answer from the host: %s", firstLine(out))
+	}
+	return string(state), rest, nil
 }
 
 // parseRawDiff reads `git diff-tree -r -z --raw` output: for each change
@@ -428,8 +486,13 @@ case $op in
 list)
 	git for-each-ref --format='%(refname)%00%(objectname)%00%(contents:subject)' refs/checkpoints/
 	;;
-create)
-	snap "$@"
+create | commit)
+	if [ "$op" = commit ]; then
+		git cat-file -e "$1^{tree}" 2>/dev/null || fail "the workspace state $1 is gone from the shadow repository"
+		tree=$1 found=
+	else
+		snap "$@"
+	fi
 	newest= newts=0
 	refs=$(git for-each-ref --format='%(refname) %(objectname)' refs/checkpoints/)
 	while read -r name obj; do
@@ -476,6 +539,16 @@ restore)
 	printf 'diff\n'
 	git diff-tree -r -z --no-renames --raw "$cur" "$tgt" || fail "cannot compare with the checkpoint"
 	git read-tree --reset -u "$tgt" || fail "the restore failed part-way"
+	;;
+snapshot)
+	snap "$@"
+	printf 'state %s\n' "$tree"
+	;;
+changes)
+	git cat-file -e "$a1^{tree}" 2>/dev/null || fail "the workspace state $a1 is gone from the shadow repository"
+	snap "$@"
+	printf 'state %s\n' "$tree"
+	git diff-tree -r -z --no-renames --raw "$a1" "$tree" || fail "cannot compare with the earlier state"
 	;;
 drop)
 	for r do printf 'delete %s\n' "$r"; done | git update-ref --stdin || fail "cannot drop old checkpoints"

@@ -223,13 +223,15 @@ func TestParseSettings(t *testing.T) {
 	assert.Equal(t, 1800*time.Second, st.ttl)
 	assert.Equal(t, time.Hour, st.timeoutMax)
 	assert.EqualValues(t, 64<<20, st.outputKeep)
+	assert.EqualValues(t, 32<<20, st.cpMaxFile)
 	assert.Equal(t, 14, st.retentionDays)
 	assert.False(t, st.insecureHosts)
 
 	st, errs = loadSettings(env(map[string]string{
 		"EXECKIT_MCP_MAX_SESSIONS": "8", "EXECKIT_MCP_SESSION_TTL": "0", "EXECKIT_MCP_TIMEOUT_MAX": "2.5",
 		"EXECKIT_MCP_OUTPUT_KEEP": "512KiB", "EXECKIT_MCP_INSECURE_ACCEPT_ANY_HOSTKEY": "TRUE",
-		"EXECKIT_MCP_SSH_AGENT": "0", "EXECKIT_MCP_AUDIT_RETENTION_DAYS": "0",
+		"EXECKIT_MCP_CHECKPOINT_MAX_FILE_SIZE": "1GiB",
+		"EXECKIT_MCP_SSH_AGENT":                "0", "EXECKIT_MCP_AUDIT_RETENTION_DAYS": "0",
 		"EXECKIT_MCP_SECRET_ENV": "A, B ,", "A": "alpha-secret", "B": "",
 	}))
 	require.Empty(t, errs)
@@ -237,6 +239,7 @@ func TestParseSettings(t *testing.T) {
 	assert.Zero(t, st.ttl)
 	assert.Equal(t, 2500*time.Millisecond, st.timeoutMax)
 	assert.EqualValues(t, 512<<10, st.outputKeep)
+	assert.EqualValues(t, 1<<30, st.cpMaxFile)
 	assert.True(t, st.insecureHosts)
 	assert.Equal(t, []string{"A", "B"}, st.secretNames)
 	assert.Equal(t, []string{"alpha-secret"}, st.secrets)
@@ -245,9 +248,9 @@ func TestParseSettings(t *testing.T) {
 
 	_, errs = loadSettings(env(map[string]string{
 		"EXECKIT_MCP_MAX_SESSIONS": "-1", "EXECKIT_MCP_SESSION_TTL": "NaN", "EXECKIT_MCP_TIMEOUT_MAX": "Inf",
-		"EXECKIT_MCP_OUTPUT_KEEP": "-5", "EXECKIT_MCP_SECRET_ENV": "A B",
+		"EXECKIT_MCP_OUTPUT_KEEP": "-5", "EXECKIT_MCP_SECRET_ENV": "A B", "EXECKIT_MCP_CHECKPOINT_MAX_FILE_SIZE": "0",
 	}))
-	require.Len(t, errs, 5, "every bad setting is reported, not only the first")
+	require.Len(t, errs, 6, "every bad setting is reported, not only the first")
 	for _, err := range errs {
 		assert.Regexp(t, `^EXECKIT_MCP_[A-Z_]+="`, err.Error(), "each error starts with the variable's name")
 	}

@@ -18,7 +18,10 @@ func TestCheckpointTools(t *testing.T) {
 	cp := ok(t, s.call("session_checkpoint", map[string]any{"session_id": id, "label": "before"}))
 	cid, _ := cp["checkpoint_id"].(string)
 	require.NotEmpty(t, cid)
-	s.exec(id, "echo v2 > keep.txt; echo new > created.txt; mkdir -p node_modules && echo dep > node_modules/x", nil)
+	res := s.exec(id, "echo v2 > keep.txt; echo new > created.txt; mkdir -p node_modules && echo dep > node_modules/x", nil)
+	assert.Equal(t, map[string]any{"created": 1.0, "modified": 1.0, "deleted": 0.0, "paths": []any{"A created.txt", "M keep.txt"}}, res["files"],
+		"the result reports the command's effect on the workspace")
+	assert.NotContains(t, s.exec(id, "cat keep.txt", nil), "files", "a read-only command is not measured")
 
 	list := ok(t, s.call("session_checkpoints", map[string]any{"session_id": id}))
 	assert.Contains(t, mustJSON(t, list), cid)

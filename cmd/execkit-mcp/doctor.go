@@ -97,6 +97,8 @@ func doctor(getenv func(string) string, out io.Writer) int {
 			line("[ok]", "%s: no command runs longer than %s%s", envTimeoutMax, st.timeoutMax, dflt(name))
 		case envOutputKeep:
 			line("[ok]", "%s: %s of full output kept per session for session_output%s", envOutputKeep, formatBytes(st.outputKeep), dflt(name))
+		case envCPMaxFile:
+			line("[ok]", "%s: files over %s stay out of checkpoints%s", envCPMaxFile, formatBytes(st.cpMaxFile), dflt(name))
 		case envPolicyFile:
 			if st.policy == nil {
 				line("[--]", "%s: not set, so there is no operator policy (set it to a policy JSON file to allow or deny programs for every session)", envPolicyFile)

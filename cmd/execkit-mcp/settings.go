@@ -11,6 +11,7 @@ import (
 	"time"
 
 	"github.com/execkit/execkit"
+	"github.com/execkit/execkit/checkpoint"
 	"github.com/execkit/execkit/policy"
 )
 
@@ -33,6 +34,7 @@ const (
 	envWatchWeb       = "EXECKIT_MCP_WATCH_WEB"
 	envWatchPort      = "EXECKIT_MCP_WATCH_PORT"
 	envSecretEnv      = "EXECKIT_MCP_SECRET_ENV"
+	envCPMaxFile      = "EXECKIT_MCP_CHECKPOINT_MAX_FILE_SIZE"
 	defaultMaxSess    = 64
 	defaultTTL        = 1800 * time.Second
 	defaultTimeoutMax = 3600 * time.Second
@@ -43,7 +45,7 @@ const (
 // settingNames lists every setting, in the order doctor reports them.
 var settingNames = []string{
 	envAudit, envAuditDir, envRetention, envMaxSessions, envSessionTTL, envTimeoutMax, envOutputKeep,
-	envPolicyFile, envSecretEnv, envKeyDir, envKnownHosts, envInsecureHost, envSSHAgent, envWatchWeb, envWatchPort,
+	envPolicyFile, envSecretEnv, envCPMaxFile, envKeyDir, envKnownHosts, envInsecureHost, envSSHAgent, envWatchWeb, envWatchPort,
 }
 
 // settings are the operator's choices, parsed and validated.
@@ -55,6 +57,7 @@ type settings struct {
 	ttl           time.Duration // 0: never reap
 	timeoutMax    time.Duration
 	outputKeep    int64 // bytes; 0 keeps nothing
+	cpMaxFile     int64 // bytes; files over it stay out of checkpoints
 	policyFile    string
 	policy        *policy.Policy
 	secretNames   []string // variables whose values are secrets
@@ -98,6 +101,7 @@ func loadSettings(getenv func(string) string) (*settings, []error) {
 		ttl:           defaultTTL,
 		timeoutMax:    defaultTimeoutMax,
 		outputKeep:    execkit.DefaultOutputKeep,
+		cpMaxFile:     checkpoint.DefaultMaxFileSize,
 		watchPort:     defaultWatchPort,
 		raw:           map[string]string{},
 	}
@@ -159,6 +163,13 @@ func loadSettings(getenv func(string) string) (*settings, []error) {
 			bad(envOutputKeep, v, "must be a number of bytes (suffixes KiB, MiB, GiB allowed), 0 or more")
 		} else {
 			st.outputKeep = n
+		}
+	}
+	if v, ok := get(envCPMaxFile); ok {
+		if n, err := parseBytes(v); err != nil || n == 0 {
+			bad(envCPMaxFile, v, "must be a number of bytes (suffixes KiB, MiB, GiB allowed), more than 0")
+		} else {
+			st.cpMaxFile = n
 		}
 	}
 	if v, ok := get(envPolicyFile); ok {

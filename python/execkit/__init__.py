@@ -33,7 +33,7 @@ library; the GIL is released while it works.
 from __future__ import annotations
 
 from ._session import Job, Session, sessions
-from ._types import Budget, BudgetReport, Checkpoint, JobInfo, JobOutput, Policy, RestoreReport, Result, SessionInfo, StreamReport
+from ._types import Budget, BudgetReport, Checkpoint, FileChanges, JobInfo, JobOutput, Policy, RestoreReport, Result, SessionInfo, StreamReport
 from . import errors as _errors
 from .errors import (
     AuthError,
@@ -72,6 +72,7 @@ __all__ = [
     "Result",
     "Budget",
     "BudgetReport",
+    "FileChanges",
     "StreamReport",
     "Policy",
     "SessionInfo",

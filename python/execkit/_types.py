@@ -5,11 +5,11 @@ from __future__ import annotations
 import math
 from datetime import datetime
 from dataclasses import dataclass
-from typing import Any, Dict, List, Mapping, Optional, Sequence
+from typing import Any, Dict, List, Mapping, Optional, Sequence, Tuple
 
 from .errors import CommandFailed, InvalidArgument, Timeout
 
-__all__ = ["Budget", "Policy", "StreamReport", "BudgetReport", "Result", "SessionInfo", "JobInfo", "JobOutput", "Checkpoint", "RestoreReport"]
+__all__ = ["Budget", "Policy", "StreamReport", "BudgetReport", "FileChanges", "Result", "SessionInfo", "JobInfo", "JobOutput", "Checkpoint", "RestoreReport"]
 
 
 def check_int(name: str, value: Any) -> None:
@@ -155,6 +155,26 @@ class BudgetReport:
         return cls(stdout=StreamReport._from_json(d.get("stdout") or {}), stderr=StreamReport._from_json(d.get("stderr") or {}))
 
 
+@dataclass(frozen=True)
+class FileChanges:
+    """A command's effect on the files of the session's workspace: how many
+    tracked files it created, modified and deleted, and the first few
+    ``paths``, each after a letter as in ``git --name-status`` (``"A "``
+    created, ``"M "`` modified, ``"D "`` deleted). ``error``, when set, says
+    why the effect could not be measured."""
+
+    created: int = 0
+    modified: int = 0
+    deleted: int = 0
+    paths: Tuple[str, ...] = ()
+    error: Optional[str] = None
+
+    @classmethod
+    def _from_json(cls, d: Mapping[str, Any]) -> "FileChanges":
+        return cls(created=int(d.get("created", 0)), modified=int(d.get("modified", 0)), deleted=int(d.get("deleted", 0)),
+                   paths=tuple(str(p) for p in d.get("paths") or ()), error=d.get("error") or None)
+
+
 def _short(text: str, limit: int = 60) -> str:
     if len(text) <= limit:
         return repr(text)
@@ -175,7 +195,10 @@ class Result:
     ``session_ended``, when set, says the shell ended during this command and
     why; the session is then unusable. ``job_id``, when set, names the job
     the command became when it reached its timeout with
-    ``on_timeout="continue"`` (see :meth:`Session.job`).
+    ``on_timeout="continue"`` (see :meth:`Session.job`). ``files``, in a
+    session with a ``workspace``, is the command's effect on its files
+    (:class:`FileChanges`); ``None`` without a workspace and for read-only
+    commands (``ls``, ``cat``, ``git status``, ...).
     """
 
     stdout: str
@@ -190,6 +213,7 @@ class Result:
     output_id: Optional[str] = None
     session_ended: Optional[str] = None
     job_id: Optional[str] = None
+    files: Optional[FileChanges] = None
 
     @property
     def ok(self) -> bool:
@@ -227,6 +251,9 @@ class Result:
             parts.append(f"session_ended={self.session_ended!r}")
         if self.job_id:
             parts.append(f"job_id={self.job_id!r}")
+        if self.files is not None:
+            f = self.files
+            parts.append(f"files=+{f.created} ~{f.modified} -{f.deleted}")
         return f"Result({', '.join(parts)})"
 
     @classmethod
@@ -245,6 +272,7 @@ class Result:
             output_id=d.get("output_id") or None,
             session_ended=d.get("session_ended") or None,
             job_id=d.get("job_id") or None,
+            files=FileChanges._from_json(d["files"]) if d.get("files") else None,
         )
 
 

@@ -71,6 +71,16 @@ def test_auto_snapshot(tmp_path):
         assert any(c.auto for c in s.checkpoints())
 
 
+def test_result_reports_file_changes(tmp_path, session):
+    with execkit.Session.local(cwd=tmp_path, workspace=tmp_path) as s:
+        s.exec("echo one > a.txt && echo gone > b.txt")
+        r = s.exec("echo two > a.txt; rm b.txt; echo new > c.txt")
+        assert r.files == execkit.FileChanges(created=1, modified=1, deleted=1, paths=("A c.txt", "M a.txt", "D b.txt"))
+        assert "files=+1 ~1 -1" in repr(r)
+        assert s.exec("cat a.txt").files is None  # read-only: not measured
+    assert session.exec("echo x > /dev/null").files is None  # no workspace
+
+
 def test_no_workspace(session):
     with pytest.raises(execkit.NoWorkspace):
         session.checkpoint()
