@@ -40,6 +40,7 @@ import (
 	"sync"
 	"sync/atomic"
 	"time"
+	"unicode/utf8"
 
 	"github.com/execkit/execkit/internal/clean"
 	"github.com/execkit/execkit/internal/proctree"
@@ -717,6 +718,24 @@ func (j *Job) Output(ctx context.Context, wait time.Duration, until string) (*Jo
 	}
 }
 
+// Peek returns how many bytes of output (both streams) the next Output
+// would return, and the last max bytes of them (stdout's, or stderr's when
+// stdout has none unread), without reading them: for showing progress while
+// an Output call waits. Like Output's, the text is cleaned and redacted.
+func (j *Job) Peek(max int) (unread int, tail string) {
+	for _, js := range []*jobStream{j.out, j.errs} {
+		if js == nil {
+			continue
+		}
+		n, t := js.peek(max)
+		unread += n
+		if tail == "" {
+			tail = t
+		}
+	}
+	return unread, tail
+}
+
 func earliest(a, b time.Time) time.Time {
 	if b.Before(a) {
 		return b
@@ -1251,6 +1270,19 @@ func (js *jobStream) unread() int {
 	js.mu.Lock()
 	defer js.mu.Unlock()
 	return js.win.Len()
+}
+
+// peek returns the number of unread bytes and the last max of them.
+func (js *jobStream) peek(max int) (int, string) {
+	js.mu.Lock()
+	defer js.mu.Unlock()
+	n := js.win.Len()
+	from := js.win.Offset() + int64(n-min(n, max))
+	b := js.win.From(from)
+	for len(b) > 0 && !utf8.RuneStart(b[0]) {
+		b = b[1:]
+	}
+	return n, string(b)
 }
 
 // search looks for re in the unread text, starting where the last search

@@ -100,6 +100,12 @@ func (a *app) handleJobOutput(ctx context.Context, req mcp.CallToolRequest) (*mc
 	if err != nil {
 		return toolError(err), nil
 	}
+	if req.Params.Meta != nil && req.Params.Meta.ProgressToken != nil {
+		// While the call waits, the client sees what the job prints.
+		p := a.startProgressOf(&progress{a: a, ctx: ctx, token: req.Params.Meta.ProgressToken,
+			peek: func() (int, string) { return j.Peek(progressTail + 4) }, wait: wait})
+		defer p.stop()
+	}
 	out, err := j.Output(ctx, wait, until)
 	if err != nil {
 		return a.toolError(err), nil

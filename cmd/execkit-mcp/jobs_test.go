@@ -1,11 +1,13 @@
 package main
 
 import (
+	"context"
 	"encoding/json"
 	"strings"
 	"testing"
 	"time"
 
+	"github.com/mark3labs/mcp-go/mcp"
 	"github.com/stretchr/testify/assert"
 	"github.com/stretchr/testify/require"
 )
@@ -81,4 +83,39 @@ func mustJSON(t testing.TB, v any) string {
 	b, err := json.Marshal(v)
 	require.NoError(t, err)
 	return string(b)
+}
+
+// TestJobOutputProgress: while job_output waits, a client that sent a
+// progress token sees what the job prints, and the result still holds all
+// of it (progress reads nothing).
+func TestJobOutputProgress(t *testing.T) {
+	s := start(t, startOpts{})
+	id := s.create(nil)
+	got := ok(t, s.call("job_start", map[string]any{"session_id": id, "command": `for i in 1 2 3 4 5 6; do echo "step $i"; sleep 0.4; done; echo "token=ghp_` + strings.Repeat("a1B2", 9) + `"; sleep 1`}))
+	job, _ := got["job_id"].(string)
+	s.clearNotifications()
+	ctx, cancel := context.WithTimeout(context.Background(), 30*time.Second)
+	defer cancel()
+	out := ok(t, s.callCtx(ctx, "job_output", map[string]any{"session_id": id, "job_id": job, "until": "token=", "wait_ms": 10000}, &mcp.Meta{ProgressToken: "job-tok"}))
+	assert.Contains(t, out["stdout"], "step 1\n", "progress consumed nothing")
+	assert.Contains(t, out["stdout"], "step 6\n")
+	progress := s.notifications("notifications/progress")
+	require.NotEmpty(t, progress, "a waiting job_output sends progress when asked")
+	saw := false
+	for _, p := range progress {
+		f := p.Params.AdditionalFields
+		assert.Equal(t, "job-tok", f["progressToken"])
+		assert.EqualValues(t, 10, f["total"], "the wait is the total")
+		msg, _ := f["message"].(string)
+		assert.NotContains(t, msg, "ghp_", "progress is redacted like the output")
+		if strings.Contains(msg, "step ") && strings.Contains(msg, "bytes of new output") {
+			saw = true
+		}
+	}
+	assert.True(t, saw, "progress carries the job's new output")
+
+	// No token, no progress.
+	s.clearNotifications()
+	ok(t, s.call("job_output", map[string]any{"session_id": id, "job_id": job, "wait_ms": 1200}))
+	assert.Empty(t, s.notifications("notifications/progress"))
 }

@@ -451,6 +451,11 @@ type progress struct {
 	tail  []byte
 	total int64
 
+	// For job_output: what the job has printed that the call will return
+	// (instead of tail and total), and how long the call may wait.
+	peek func() (int, string)
+	wait time.Duration
+
 	done chan struct{}
 	wg   sync.WaitGroup
 }
@@ -461,7 +466,11 @@ var progressEvery = 500 * time.Millisecond
 const progressTail = 1024
 
 func (a *app) startProgress(ctx context.Context, token mcp.ProgressToken) *progress {
-	p := &progress{a: a, ctx: ctx, token: token, start: time.Now(), done: make(chan struct{})}
+	return a.startProgressOf(&progress{a: a, ctx: ctx, token: token})
+}
+
+func (a *app) startProgressOf(p *progress) *progress {
+	p.start, p.done = time.Now(), make(chan struct{})
 	p.wg.Add(1)
 	go p.run()
 	return p
@@ -499,19 +508,28 @@ func (p *progress) run() {
 }
 
 func (p *progress) send() {
-	p.mu.Lock()
-	tail, total := string(p.tail), p.total
-	p.mu.Unlock()
 	elapsed := time.Since(p.start)
-	msg := fmt.Sprintf("running for %.1fs, no output yet", elapsed.Seconds())
-	if total > 0 {
-		msg = fmt.Sprintf("running for %.1fs, %d bytes of output so far:\n%s", elapsed.Seconds(), total, strings.ToValidUTF8(clipTail(tail, progressTail), ""))
-	}
-	p.a.srv.SendNotificationToClient(p.ctx, string(mcp.MethodNotificationProgress), map[string]any{
+	params := map[string]any{
 		"progressToken": p.token,
 		"progress":      float64(elapsed.Milliseconds()) / 1000,
-		"message":       msg,
-	})
+	}
+	if p.peek != nil {
+		n, tail := p.peek()
+		params["total"] = p.wait.Seconds()
+		params["message"] = fmt.Sprintf("waited %.1fs of %.1fs, no new output yet", elapsed.Seconds(), p.wait.Seconds())
+		if n > 0 {
+			params["message"] = fmt.Sprintf("waited %.1fs of %.1fs, %d bytes of new output so far:\n%s", elapsed.Seconds(), p.wait.Seconds(), n, strings.ToValidUTF8(clipTail(tail, progressTail), ""))
+		}
+	} else {
+		p.mu.Lock()
+		tail, total := string(p.tail), p.total
+		p.mu.Unlock()
+		params["message"] = fmt.Sprintf("running for %.1fs, no output yet", elapsed.Seconds())
+		if total > 0 {
+			params["message"] = fmt.Sprintf("running for %.1fs, %d bytes of output so far:\n%s", elapsed.Seconds(), total, strings.ToValidUTF8(clipTail(tail, progressTail), ""))
+		}
+	}
+	p.a.srv.SendNotificationToClient(p.ctx, string(mcp.MethodNotificationProgress), params)
 }
 
 func (p *progress) stop() {
