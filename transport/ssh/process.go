@@ -15,6 +15,7 @@ import (
 	"sync"
 	"sync/atomic"
 	"time"
+	"unicode/utf8"
 
 	"github.com/execkit/execkit/transport"
 	"golang.org/x/crypto/ssh"
@@ -149,6 +150,7 @@ type process struct {
 	stdin  *channelStdin
 	stdout *bufio.Reader
 	stderr io.Reader
+	tty    bool // on a terminal: one stream, errors included
 
 	status chan struct{} // closed when the exit status (or its loss) is known
 	code   int
@@ -425,14 +427,16 @@ func (t *Transport) Start(ctx context.Context, c *transport.Command) (transport.
 	if err := ctx.Err(); err != nil {
 		return nil, err
 	}
-	p, err := t.start(ctx, c)
+	p, err := t.start(ctx, c, nil)
 	if err != nil {
 		return nil, err
 	}
 	return p, nil
 }
 
-func (t *Transport) start(ctx context.Context, c *transport.Command) (*process, error) {
+// start starts c in a new session channel; with pty, on a terminal the
+// server allocates first (StartTTY).
+func (t *Transport) start(ctx context.Context, c *transport.Command, pty *ptyRequestMsg) (*process, error) {
 	nonce := newNonce()
 	script, err := startScript(c, nonce)
 	if err != nil {
@@ -448,14 +452,32 @@ func (t *Transport) start(ctx context.Context, c *transport.Command) (*process, 
 		stdin:  &channelStdin{ch: ch},
 		stdout: bufio.NewReaderSize(ch, 32<<10),
 		stderr: ch.Stderr(),
+		tty:    pty != nil,
 		status: make(chan struct{}),
 	}
 	go p.serve(reqs)
+	if p.tty {
+		// A terminal has one stream and sshd sends nothing on stderr. What
+		// a server sends there anyway is drained until the channel closes:
+		// unread, it would use up the window stdout shares.
+		go io.Copy(io.Discard, ch.Stderr())
+		p.stderr = eofReader{}
+	}
 
 	// The exec request and the pid line take no context: run them aside
 	// and give up (closing the channel) when ctx ends.
 	started := make(chan error, 1)
 	go func() {
+		if pty != nil {
+			ok, err := ch.SendRequest("pty-req", true, ssh.Marshal(pty))
+			if err == nil && !ok {
+				err = fmt.Errorf("ssh: %s refused to allocate a terminal (its sshd may have PermitTTY no, or no pseudo-terminal left)", t.label)
+			}
+			if err != nil {
+				started <- err
+				return
+			}
+		}
 		ok, err := ch.SendRequest("exec", true, ssh.Marshal(&struct{ Command string }{script}))
 		switch {
 		case err != nil:
@@ -502,10 +524,17 @@ func (t *Transport) start(ctx context.Context, c *transport.Command) (*process, 
 func (p *process) readPID(nonce string) error {
 	marker := []byte("\036EKPID" + nonce + " ")
 	var carry, rest []byte // the end of the last chunk; the line after the marker
+	var tail []byte        // on a terminal, the end of the preamble: errors are there
 	found := false
 	for read := 0; ; {
 		chunk, err := p.stdout.ReadSlice('\n')
 		read += len(chunk)
+		if p.tty && !found {
+			tail = append(tail, chunk...)
+			if len(tail) > maxDetail {
+				tail = append([]byte(nil), tail[len(tail)-maxDetail:]...)
+			}
+		}
 		if found {
 			rest = append(rest, chunk...)
 		} else {
@@ -525,8 +554,13 @@ func (p *process) readPID(nonce string) error {
 		case found && len(rest) > 256:
 			return errors.New("ssh: the remote shell reported a malformed process id")
 		case err != nil && err != bufio.ErrBufferFull:
-			msg, _ := io.ReadAll(io.LimitReader(p.stderr, 4096))
-			detail := strings.TrimSpace(string(msg))
+			var detail string
+			if p.tty {
+				detail = printable(string(tail))
+			} else {
+				msg, _ := io.ReadAll(io.LimitReader(p.stderr, 4096))
+				detail = strings.TrimSpace(string(msg))
+			}
 			if detail == "" {
 				detail = "it ended before reporting its process id"
 			}
@@ -535,6 +569,24 @@ func (p *process) readPID(nonce string) error {
 			return errors.New("ssh: the remote login shell printed too much before the command started")
 		}
 	}
+}
+
+// maxDetail bounds how much of a terminal's preamble a start error quotes.
+const maxDetail = 512
+
+// printable is s on one line, without the control bytes a terminal's
+// output may hold (escape sequences keep only their printable parts).
+func printable(s string) string {
+	s = strings.Map(func(r rune) rune {
+		switch {
+		case r == '\n' || r == '\t':
+			return ' '
+		case r < ' ' || r == 0x7f || (r >= 0x80 && r < 0xa0) || r == utf8.RuneError:
+			return -1
+		}
+		return r
+	}, s)
+	return strings.Join(strings.Fields(s), " ")
 }
 
 func (p *process) parsePID(line string) error {
@@ -563,7 +615,7 @@ func (t *Transport) Run(ctx context.Context, c *transport.Command) (*transport.O
 	if err := ctx.Err(); err != nil {
 		return nil, err
 	}
-	p, err := t.start(ctx, c)
+	p, err := t.start(ctx, c, nil)
 	if err != nil {
 		return nil, err
 	}
