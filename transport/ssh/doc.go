@@ -50,4 +50,15 @@
 // and the session with it, within seconds. Killing a process (or closing
 // the transport) kills its whole process tree on the host, through a second
 // channel, since closing a channel alone leaves the remote commands running.
+//
+// # Terminals
+//
+// [Transport.StartTTY] runs a process on a terminal the server allocates on
+// the channel (a pty request, TERM xterm-256color unless the command's Env
+// sets one, Linux's default terminal modes sent explicitly so that echo,
+// Ctrl-C and Ctrl-D behave alike on every server): for REPLs and programs
+// that check isatty. Its output and errors come merged on Stdout with the
+// terminal's \r\n line endings; typing \x03 interrupts the foreground
+// program. A server configured with PermitTTY no refuses it with an error
+// saying so.
 package ssh
