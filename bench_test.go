@@ -82,6 +82,84 @@ func BenchmarkRoundTrip(b *testing.B) {
 	b.ReportMetric(float64(tSession)/float64(tRaw), "x-rawbash")
 }
 
+// BenchmarkRoundTripSplit splits a round trip's cost between the shell and
+// execkit: the same frame line written to a bash driven over two pipes, with
+// the least Go work that finds both end markers (the frame's floor), against
+// a session and raw bash, interleaved in one run. What the session adds to
+// the floor is execkit's own processing (demultiplexing, cleaning,
+// redaction, budgets, the Result); what the floor adds to raw bash is the
+// shell running the frame and writing four markers to two pipes.
+func BenchmarkRoundTripSplit(b *testing.B) {
+	ctx := context.Background()
+	cmd := exec.Command("bash", "--noprofile", "--norc", "--noediting", "+o", "history", "-i")
+	in, _ := cmd.StdinPipe()
+	outPipe, _ := cmd.StdoutPipe()
+	errPipe, _ := cmd.StderrPipe()
+	if err := cmd.Start(); err != nil {
+		b.Fatal(err)
+	}
+	b.Cleanup(func() { in.Close(); cmd.Process.Kill(); cmd.Wait() })
+	io.WriteString(in, bashDialect.init)
+	// stderr in a goroutine: told which marker to wait for, says when seen.
+	want, seen := make(chan []byte), make(chan struct{})
+	go func() {
+		buf := make([]byte, 16<<10)
+		var acc []byte
+		for m := range want {
+			for !bytes.Contains(acc, m) {
+				n, err := errPipe.Read(buf)
+				if err != nil {
+					return
+				}
+				acc = append(acc, buf[:n]...)
+			}
+			acc = acc[:0]
+			seen <- struct{}{}
+		}
+	}()
+	defer close(want)
+	s, err := OpenLocal(ctx, nil)
+	if err != nil {
+		b.Fatal(err)
+	}
+	defer s.Close()
+	raw := startRawBash(b)
+	buf := make([]byte, 16<<10)
+	var acc []byte
+	var tFloor, tSession, tRaw time.Duration
+	b.ResetTimer()
+	for i := 0; i < b.N; i++ {
+		st, e := newNonce(), newNonce()
+		line := bashDialect.frameLine("echo hello", "", st, e)
+		t0 := time.Now()
+		want <- []byte("\x1eEKE" + e + "\x1e")
+		io.WriteString(in, line)
+		for te := trailerEnd(e); !bytes.Contains(acc, te); {
+			n, err := outPipe.Read(buf)
+			if err != nil {
+				b.Fatal(err)
+			}
+			acc = append(acc, buf[:n]...)
+		}
+		acc = acc[:0]
+		<-seen
+		t1 := time.Now()
+		if res, err := s.Exec(ctx, "echo hello", nil); err != nil || res.Stdout != "hello\n" {
+			b.Fatalf("session: %v %+v", err, res)
+		}
+		t2 := time.Now()
+		raw.run(b, "echo hello")
+		tRaw += time.Since(t2)
+		tSession += t2.Sub(t1)
+		tFloor += t1.Sub(t0)
+	}
+	b.ReportMetric(float64(tSession.Microseconds())/float64(b.N), "session-µs/op")
+	b.ReportMetric(float64(tFloor.Microseconds())/float64(b.N), "floor-µs/op")
+	b.ReportMetric(float64(tRaw.Microseconds())/float64(b.N), "rawbash-µs/op")
+	b.ReportMetric(float64(tFloor)/float64(tRaw), "floor-x-rawbash")
+	b.ReportMetric(float64(tSession)/float64(tFloor), "session-x-floor")
+}
+
 // BenchmarkThroughput measures a large output (64 MB) through a session:
 // MB/s of command output cleaned, redacted, kept and shaped, with the peak
 // heap while it streams; against cat to /dev/null in the same shell.

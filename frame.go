@@ -13,27 +13,27 @@ import (
 
 // The frame: every command is sent to the shell as one line that the shell
 // parses completely before running any of it (bash shown; POSIX shells use
-// `command printf`, `command eval` and descriptors 8 and 9):
+// `command printf`, `command eval`, </dev/null and descriptors 8 and 9):
 //
 //	builtin printf '\036EKS%s\036%s' S '' >&253; (the same >&254);
-//	\eval 'COMMAND' </dev/null;
-//	{ __ek_rc=$?; __ek_e() { builtin printf '...' E "$__ek_rc" "${PWD-}" E >&253; ... >&254; };
-//	  __ek_e; builtin unset -f __ek_e; builtin unset __ek_rc; } 2>/dev/null
+//	\eval 'COMMAND' <&252;
+//	{ builtin printf '...' E "$?" "${PWD-}" E >&253; builtin printf '...' E '' >&254; } 2>/dev/null
 //
 // The start markers carry S; the end markers carry E, the exit status and
 // the working directory. E is fresh per command and exists only in the
-// shell's parsed command line while the command runs: not in a variable, a
-// function, the environment, the input pipe or history, so nothing the
-// command prints can forge the end of its own output. Bash defines the
-// function that holds E only after the command, and a DEBUG trap does not
-// run inside functions (unless set -T), so a trap a command leaves behind
-// does not see E either. The guarantee is against output, not against code
-// running in the shell: a sourced script that defines a function named
-// builtin or command, or sets set -T with a DEBUG trap, can forge later
-// frames. The ” keeps S out of $_. POSIX shells run `command eval`, so a syntax
-// error fails the eval instead of abandoning the line and its end marker.
-// Markers go to descriptors saved at start-up, so `exec >file` in a command
-// cannot swallow them; 2>/dev/null hides the trailer from `set -x`.
+// shell's parsed command line: not in a variable, a function, the
+// environment, the input pipe or history, so nothing the command prints can
+// forge the end of its own output. The guarantee is against output, not
+// against code running in the shell: a DEBUG trap sees the frame's commands
+// ($BASH_COMMAND), and a sourced script that defines a function named
+// builtin or command can forge later frames. The ” arguments keep S and E
+// out of $_. POSIX shells run `command eval`, so a syntax error fails the
+// eval instead of abandoning the line and its end marker. Markers go to
+// descriptors saved at start-up, so `exec >file` in a command cannot swallow
+// them; 2>/dev/null hides the trailer from `set -x`. A bash command's stdin
+// is /dev/null from descriptor 252, opened at start-up: opening /dev/null
+// for each command costs bash more than the frame's other redirections
+// (POSIX shells, whose syntax stops at 9, open it each time).
 //
 // Stdout carries  RS "EKS" S RS  ...output...  RS "EKE" E RS STATUS ":" PWD "\n" RS "EKT" E RS
 // stderr carries  RS "EKS" S RS  ...output...  RS "EKE" E RS
@@ -79,6 +79,7 @@ type dialect struct {
 	err    string // descriptor of saved stderr
 	prefix string // how builtins are called past user functions
 	eval   string // how the command is evaluated
+	null   string // the redirection giving the command /dev/null as stdin
 	// inputFrom redirects a command's stdin from data; nil: a here-document.
 	inputFrom func(data string) string
 }
@@ -89,8 +90,9 @@ var bashDialect = dialect{
 	err:    "254",
 	prefix: "builtin ",
 	eval:   `\eval `,
+	null:   " <&252",
 	init: `PS1='' PS2='' PS0='' PS4='+ '; unset PROMPT_COMMAND HISTFILE MAILCHECK; set +o history +H +m
-exec 253>&1 254>&2
+exec 253>&1 254>&2 252</dev/null
 `,
 	inputFrom: func(data string) string {
 		// Process substitution gives the command exactly these bytes.
@@ -104,6 +106,7 @@ var posixDialect = dialect{
 	err:    "9",
 	prefix: "command ",
 	eval:   `\command eval `,
+	null:   " </dev/null",
 	init: `PS1='' PS2='' PS4='+ '; unset PROMPT_COMMAND HISTFILE MAILCHECK ENV; set +m 2>/dev/null
 exec 8>&1 9>&2
 `,
@@ -128,7 +131,7 @@ func (d *dialect) frameLine(command, input, s, e string) string {
 	heredocInput := false
 	switch {
 	case input == "":
-		b.WriteString(" </dev/null")
+		b.WriteString(d.null)
 	case d.inputFrom != nil:
 		b.WriteString(d.inputFrom(input))
 	default:
@@ -149,16 +152,12 @@ func (d *dialect) frameLine(command, input, s, e string) string {
 }
 
 // trailer prints the end markers with nonce e, the last status and the
-// working directory.
+// working directory. $? is still the command's when the first printf's
+// arguments are expanded (a redirection on a group runs no command); the
+// final ” leaves $_ empty rather than e.
 func (d *dialect) trailer(e string) string {
-	// The status waits in a variable: defining the function resets $?.
-	end := d.prefix + `printf '\036EKE%s\036%s:%s\n\036EKT%s\036' ` + e + ` "$__ek_rc" "${PWD-}" ` + e + ` >&` + d.out + ";" +
-		d.prefix + `printf '\036EKE%s\036' ` + e + ` >&` + d.err + ";"
-	if d.kind == kindBash {
-		return "{ __ek_rc=$?;__ek_e() { " + end + " };__ek_e;builtin unset -f __ek_e;builtin unset __ek_rc; } 2>/dev/null"
-	}
-	// POSIX shells have no DEBUG trap to hide from.
-	return "{ __ek_rc=$?;" + end + "unset __ek_rc; } 2>/dev/null"
+	return "{ " + d.prefix + `printf '\036EKE%s\036%s:%s\n\036EKT%s\036' ` + e + ` "$?" "${PWD-}" ` + e + ` >&` + d.out + ";" +
+		d.prefix + `printf '\036EKE%s\036%s' ` + e + ` '' >&` + d.err + "; } 2>/dev/null"
 }
 
 // recoveryLine asks the shell for an end marker with nonce r after an
