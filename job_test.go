@@ -16,6 +16,8 @@ import (
 	"github.com/execkit/execkit/internal/fixture"
 	"github.com/execkit/execkit/internal/proctree"
 	"github.com/execkit/execkit/policy"
+	"github.com/execkit/execkit/transport"
+	"github.com/execkit/execkit/transport/local"
 	"github.com/execkit/execkit/transport/ssh"
 	"github.com/stretchr/testify/assert"
 	"github.com/stretchr/testify/require"
@@ -24,8 +26,10 @@ import (
 // opener opens a session on one transport.
 type opener func(t *testing.T, cfg *Config, opts ...Option) *Session
 
-// eachJobTransport runs f over the local transport and over SSH to a real
-// sshd on this machine (so /proc shows the remote processes too).
+// eachJobTransport runs f over the local transport, over SSH to a real
+// sshd on this machine (so /proc shows the remote processes too), and in a
+// Docker container (whose processes the helpers look up inside it: see
+// machineOf).
 func eachJobTransport(t *testing.T, f func(t *testing.T, open opener)) {
 	t.Run("local", func(t *testing.T) {
 		f(t, func(t *testing.T, cfg *Config, opts ...Option) *Session {
@@ -40,6 +44,9 @@ func eachJobTransport(t *testing.T, f func(t *testing.T, open opener)) {
 	})
 	t.Run("ssh", func(t *testing.T) {
 		f(t, sshOpener(t))
+	})
+	t.Run("docker", func(t *testing.T) {
+		f(t, dockerOpener(t))
 	})
 }
 
@@ -109,13 +116,12 @@ func readToEnd(t testing.TB, j *Job, limit time.Duration) (stdout, stderr string
 	}
 }
 
-// tree returns the job's shell and every process below it.
+// tree returns the job's shell and every process below it, as pids of the
+// machine (or container) they run on.
 func tree(t testing.TB, j *Job) []int {
 	t.Helper()
 	require.Greater(t, j.pid, 1, "the job reports its pid")
-	kids, err := proctree.Descendants(j.pid, 0)
-	require.NoError(t, err)
-	return append([]int{j.pid}, kids...)
+	return append([]int{j.pid}, machineOf(j.s).below(t, j.pid)...)
 }
 
 // waitTree waits until the job's tree has at least n processes.
@@ -132,11 +138,14 @@ func waitTree(t testing.TB, j *Job, n int) []int {
 	}
 }
 
-func assertGone(t testing.TB, pids []int, what string) {
+// assertGone checks that every pid, a process of the machine (or
+// container) s runs on, exits within seconds.
+func assertGone(t testing.TB, s *Session, pids []int, what string) {
 	t.Helper()
+	m := machineOf(s)
 	deadline := time.Now().Add(10 * time.Second)
 	for _, pid := range pids {
-		for !processGone(pid) {
+		for !m.gone(t, pid) {
 			if !assert.True(t, time.Now().Before(deadline), "%s: process %d is still running", what, pid) {
 				return
 			}
@@ -301,7 +310,7 @@ func TestJobSignals(t *testing.T) {
 				if assert.NotNil(t, info.ExitCode) {
 					assert.Equal(t, c.code, *info.ExitCode)
 				}
-				assertGone(t, pids, c.sig+" to the process tree")
+				assertGone(t, s, pids, c.sig+" to the process tree")
 			})
 		}
 		t.Run("INT ignored, then KILL", func(t *testing.T) {
@@ -315,7 +324,7 @@ func TestJobSignals(t *testing.T) {
 			require.NoError(t, err)
 			assert.False(t, info.Running)
 			assert.Equal(t, 137, *info.ExitCode)
-			assertGone(t, pids, "KILL after an ignored INT")
+			assertGone(t, s, pids, "KILL after an ignored INT")
 		})
 		t.Run("ended job", func(t *testing.T) {
 			j := startJob(t, s, "exit 5", nil)
@@ -333,6 +342,7 @@ func TestJobInheritsCwdAndEnv(t *testing.T) {
 		s := open(t, &Config{Env: map[string]string{"EK_GONE": "1"}})
 		dir := t.TempDir()
 		tricky := "it's \"$HOME\" `x`\n\ttab \\ end"
+		run(t, s, "mkdir -p "+quote(dir), nil) // in a container too
 		run(t, s, "cd "+quote(dir)+" && export EK_JOB="+quote(tricky)+"; EK_LOCAL=1; unset EK_GONE; export GITHUB_TOKEN=ghp_0123456789abcdefghijklmnopqrstuvwxyzAB", nil)
 		j := startJob(t, s, `pwd; printf '%s|' "$EK_JOB" "${EK_LOCAL-unset}" "${EK_GONE-unset}" "$PAGER" "${#GITHUB_TOKEN}" "$#" "${__ek_c-none}" "${__EXECKIT_EXPORTS-none}"; echo; echo "$GITHUB_TOKEN"`, nil)
 		out, errs, code := readToEnd(t, j, 20*time.Second)
@@ -476,12 +486,21 @@ func TestJobHostileInputs(t *testing.T) {
 }
 
 func TestJobTTYUnsupportedTransport(t *testing.T) {
-	s := sshOpener(t)(t, nil)
-	_, err := s.Start(context.Background(), "python3 -i", &JobOptions{TTY: true})
+	// A deliberate wrapper: it embeds the local transport as a
+	// transport.Transport, which hides StartTTY, so the session sees a
+	// transport without transport.TTYStarter (and "local" as its kind).
+	type noTTY struct{ transport.Transport }
+	ctx, cancel := context.WithTimeout(context.Background(), 30*time.Second)
+	defer cancel()
+	s, err := Open(ctx, noTTY{local.New()}, nil, WithTransport())
+	require.NoError(t, err)
+	t.Cleanup(func() { s.Close() })
+	_, err = s.Start(context.Background(), "python3 -i", &JobOptions{TTY: true})
 	var ae *JobArgError
 	require.ErrorAs(t, err, &ae)
 	assert.Equal(t, "tty", ae.Arg)
-	assert.Contains(t, err.Error(), "ssh transport")
+	assert.Contains(t, err.Error(), "local transport cannot start a job on a terminal")
+	assert.Empty(t, s.Jobs(), "nothing was started")
 }
 
 func TestExecOnTimeoutContinue(t *testing.T) {
@@ -492,7 +511,7 @@ func TestExecOnTimeoutContinue(t *testing.T) {
 		s := open(t, nil, obs)
 		ctx := context.Background()
 		dir := t.TempDir()
-		run(t, s, "export EK_KEEP=kept; cd /", nil)
+		run(t, s, "mkdir -p "+quote(dir)+"; export EK_KEEP=kept; cd /", nil) // the dir in a container too
 
 		start := time.Now()
 		res, err := s.Exec(ctx, "echo started; cd "+quote(dir)+"; export EK_NEW=new; sleep 2; echo done; (exit 3)", &ExecOptions{Timeout: 300 * time.Millisecond, OnTimeout: "continue"})
@@ -581,7 +600,7 @@ func TestExecOnTimeoutContinueKill(t *testing.T) {
 	info, err := j.Signal(ctx, "KILL")
 	require.NoError(t, err)
 	assert.False(t, info.Running)
-	assertGone(t, kids, "KILL of a continued command")
+	assertGone(t, s, kids, "KILL of a continued command")
 	assert.Equal(t, "ok\n", run(t, s, "echo ok", nil).Stdout)
 	assert.NoError(t, s.Err())
 }
@@ -606,16 +625,15 @@ func TestJobsDieWithSession(t *testing.T) {
 			var pids []int
 			pids = append(pids, waitTree(t, startJob(t, s, "sleep 300 & sleep 301; wait", nil), 3)...)
 			pids = append(pids, waitTree(t, startJob(t, s, "setsid sleep 302 & sleep 303; wait", nil), 2)...)
-			if s.Transport() == "local" {
+			if _, ok := s.t.(transport.TTYStarter); ok {
 				pids = append(pids, waitTree(t, startJob(t, s, "sleep 304", &JobOptions{TTY: true}), 2)...)
 			}
 			res, err := s.Exec(context.Background(), "sleep 305", &ExecOptions{Timeout: 200 * time.Millisecond, OnTimeout: "continue"})
 			require.NoError(t, err)
 			fg, _ := s.Job(res.JobID)
-			kids, _ := proctree.Descendants(s.pid, 0)
-			pids = append(pids, kids...)
+			pids = append(pids, machineOf(s).below(t, s.pid)...)
 			require.NoError(t, s.Close())
-			assertGone(t, pids, "Close kills every job")
+			assertGone(t, s, pids, "Close kills every job")
 			for _, info := range s.Jobs() {
 				assert.False(t, info.Running, "%s", info.ID)
 			}
@@ -633,7 +651,7 @@ func TestJobsDieWithSession(t *testing.T) {
 			case <-time.After(20 * time.Second):
 				t.Fatal("a job outlived its session's shell")
 			}
-			assertGone(t, pids, "the shell's end kills its jobs")
+			assertGone(t, s, pids, "the shell's end kills its jobs")
 		})
 	})
 }

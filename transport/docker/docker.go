@@ -9,7 +9,9 @@
 // that the container exists and runs. Every process is an exec in the
 // container, created and attached through the API without a terminal
 // (Tty=false), its output demultiplexed with stdcopy, so stdout and stderr
-// stay split at the source.
+// stay split at the source. [Transport.StartTTY] is the exception, for
+// programs that need a terminal (a REPL): an exec with Tty=true, whose one
+// raw stream is the screen.
 //
 //	t, err := docker.Dial(ctx, &docker.Config{Container: "web-1"}, nil)
 //	if err != nil {

@@ -3,10 +3,12 @@ package docker_test
 import (
 	"context"
 	"fmt"
+	"io"
 	"log"
 	"time"
 
 	"github.com/execkit/execkit"
+	"github.com/execkit/execkit/transport"
 	"github.com/execkit/execkit/transport/docker"
 )
 
@@ -41,4 +43,24 @@ func ExamplePing() {
 		return
 	}
 	fmt.Printf("docker %s at %s, API %s\n", e.Version, e.Host, e.APIVersion)
+}
+
+// A program on a terminal in the container: what it shows, the echo of what
+// was typed included, arrives on Stdout with the terminal's \r\n; writing to
+// Stdin types. Sessions do this for jobs started with JobOptions.TTY.
+func ExampleTransport_StartTTY() {
+	ctx := context.Background()
+	t, err := docker.Dial(ctx, &docker.Config{Container: "web-1"}, nil)
+	if err != nil {
+		log.Fatal(err)
+	}
+	defer t.Close()
+	p, err := t.StartTTY(ctx, &transport.Command{Argv: []string{"sh", "-c", `read -r name; echo "hello $name"`}}, 0, 0)
+	if err != nil {
+		log.Fatal(err)
+	}
+	io.WriteString(p.Stdin(), "ada\n")
+	screen, _ := io.ReadAll(p.Stdout()) // "ada\r\nhello ada\r\n"
+	code, _ := p.Wait()
+	fmt.Printf("%q, exit %d\n", screen, code)
 }

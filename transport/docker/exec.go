@@ -84,7 +84,7 @@ func newToken() string {
 // Start starts c as an exec in the container: stdin attached, no terminal,
 // stdout and stderr demultiplexed onto two pipes. ctx bounds the start only.
 func (t *Transport) Start(ctx context.Context, c *transport.Command) (transport.Process, error) {
-	return t.exec(ctx, c, true, true)
+	return t.exec(ctx, c, execOpts{attachStdin: true, snapshot: true})
 }
 
 // Run runs c as an exec and collects its output. Cancelling ctx kills it
@@ -93,7 +93,7 @@ func (t *Transport) Run(ctx context.Context, c *transport.Command) (*transport.O
 	if c == nil {
 		return nil, errors.New("docker: empty command")
 	}
-	p, err := t.exec(ctx, c, c.Stdin != nil, false)
+	p, err := t.exec(ctx, c, execOpts{attachStdin: c.Stdin != nil})
 	if err != nil {
 		return nil, err
 	}
@@ -127,9 +127,22 @@ func (t *Transport) Run(ctx context.Context, c *transport.Command) (*transport.O
 	return &transport.Output{Stdout: stdout.Bytes(), Stderr: stderr.Bytes(), ExitCode: code}, nil
 }
 
-// exec creates and attaches an exec for c. snapshot records the container's
-// start time first, so a restart during the process is told apart.
-func (t *Transport) exec(ctx context.Context, c *transport.Command, attachStdin, snapshot bool) (*process, error) {
+// execOpts says how exec starts a process.
+type execOpts struct {
+	attachStdin bool
+	// snapshot records the container's start time first, so a restart
+	// during the process is told apart.
+	snapshot bool
+	// tty puts the process on a terminal of rows × cols (see StartTTY).
+	tty        bool
+	rows, cols uint
+	// hold makes the process stop itself before it runs c (holdScript),
+	// for StartTTY to size the terminal first.
+	hold bool
+}
+
+// exec creates and attaches an exec for c.
+func (t *Transport) exec(ctx context.Context, c *transport.Command, o execOpts) (*process, error) {
 	if c == nil || len(c.Argv) == 0 {
 		return nil, errors.New("docker: empty command")
 	}
@@ -141,7 +154,7 @@ func (t *Transport) exec(ctx context.Context, c *transport.Command, attachStdin,
 	}
 	t.watch()
 	var started string
-	if snapshot {
+	if o.snapshot {
 		info, err := t.cli.ContainerInspect(ctx, t.id)
 		if err != nil {
 			if cerrdefs.IsNotFound(err) {
@@ -162,16 +175,28 @@ func (t *Transport) exec(ctx context.Context, c *transport.Command, attachStdin,
 	if dir == "" {
 		dir = t.workDir
 	}
-	resp, err := t.cli.ContainerExecCreate(ctx, t.id, container.ExecOptions{
+	argv := c.Argv
+	if o.hold {
+		argv = append([]string{"sh", "-c", holdScript, "sh"}, argv...)
+	}
+	eo := container.ExecOptions{
 		User:         t.user,
-		AttachStdin:  attachStdin,
+		AttachStdin:  o.attachStdin,
 		AttachStdout: true,
 		AttachStderr: true,
-		Tty:          false,
 		Env:          env,
 		WorkingDir:   dir,
-		Cmd:          c.Argv,
-	})
+		Cmd:          argv,
+	}
+	var ao container.ExecAttachOptions
+	if o.tty {
+		// The client leaves the size out for daemons before API 1.42,
+		// which do not know it; StartTTY then resizes.
+		size := &[2]uint{o.rows, o.cols}
+		eo.Tty, eo.ConsoleSize, eo.DetachKeys = true, size, ttyDetachKeys
+		ao.Tty, ao.ConsoleSize = true, size
+	}
+	resp, err := t.cli.ContainerExecCreate(ctx, t.id, eo)
 	if err != nil {
 		return nil, t.execErr(err)
 	}
@@ -184,7 +209,7 @@ func (t *Transport) exec(ctx context.Context, c *transport.Command, attachStdin,
 	}
 	ch := make(chan attached, 1)
 	go func() {
-		hj, err := t.cli.ContainerExecAttach(context.WithoutCancel(ctx), resp.ID, container.ExecAttachOptions{Tty: false})
+		hj, err := t.cli.ContainerExecAttach(context.WithoutCancel(ctx), resp.ID, ao)
 		ch <- attached{hj, err}
 	}()
 	var hj types.HijackedResponse
@@ -210,11 +235,18 @@ func (t *Transport) exec(ctx context.Context, c *transport.Command, attachStdin,
 		token:   token,
 		started: started,
 		hj:      hj,
-		stdin:   &stdinWriter{hj: hj},
+		tty:     o.tty,
 		done:    make(chan struct{}),
 	}
 	p.outR, p.outW = io.Pipe()
 	p.errR, p.errW = io.Pipe()
+	if o.tty {
+		// One screen, no second stream: Stderr ends at once.
+		p.stdin = &ttyInput{hj: hj}
+		p.errW.Close()
+	} else {
+		p.stdin = &stdinWriter{hj: hj}
+	}
 	t.mu.Lock()
 	if t.closed {
 		t.mu.Unlock()
@@ -319,7 +351,8 @@ type process struct {
 	token   string
 	started string // the container's StartedAt when the exec began ("": unchecked)
 	hj      types.HijackedResponse
-	stdin   *stdinWriter
+	tty     bool // the attach stream is the terminal's, raw
+	stdin   io.WriteCloser
 
 	outR, errR *io.PipeReader
 	outW, errW *io.PipeWriter
@@ -390,10 +423,14 @@ func (p *process) closeStreams() {
 	p.errW.Close()
 }
 
-// copy demultiplexes the attach stream until it ends, then settles the
-// status.
+// copy demultiplexes the attach stream (a terminal's is one raw stream)
+// until it ends, then settles the status.
 func (p *process) copy() {
-	stdcopy.StdCopy(p.outW, p.errW, p.hj.Reader)
+	if p.tty {
+		io.Copy(p.outW, p.hj.Reader)
+	} else {
+		stdcopy.StdCopy(p.outW, p.errW, p.hj.Reader)
+	}
 	p.outW.Close()
 	p.errW.Close()
 	p.hj.Close()
