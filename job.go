@@ -56,9 +56,9 @@ type JobOptions struct {
 	// TTY runs the command on a terminal, for programs that need one:
 	// REPLs (python3 -i), psql, anything that prompts or checks isatty.
 	// A terminal has one screen, so all output (and the echo of what
-	// Input types) arrives as Stdout, cleaned like all output. Only
-	// transports that implement transport.TTYStarter can do this (the
-	// local one); the others refuse it.
+	// Input types) arrives as Stdout, cleaned like all output. The
+	// transports that implement transport.TTYStarter can do this (local,
+	// ssh and docker all do); a session on another refuses it.
 	TTY bool `json:"tty,omitempty"`
 	// Rows and Cols size the terminal; zero means 24 and 80. At most
 	// MaxTTYSize each.

@@ -105,9 +105,9 @@ type Signaler interface {
 // TTYStarter is implemented by transports that can start a process on a
 // terminal, for programs that need one: REPLs (python3 -i), psql, anything
 // that prompts or checks isatty. The local transport implements it with a
-// pseudo-terminal; ssh (a pty request) and docker (an exec with Tty) may
-// implement it the same way. A session refuses a terminal job on a
-// transport without it, with an error saying so.
+// pseudo-terminal, ssh with a pty request on the channel and docker with an
+// exec with Tty set. A session refuses a terminal job on a transport
+// without it, with an error saying so.
 type TTYStarter interface {
 	// StartTTY starts cmd as Start does, but with its stdin, stdout and
 	// stderr on one new terminal of rows × cols cells, which becomes its
