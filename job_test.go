@@ -782,3 +782,32 @@ func BenchmarkJobStart(b *testing.B) {
 	b.ReportMetric(float64(jobT.Microseconds())/float64(b.N), "job-µs/op")
 	b.ReportMetric(float64(jobT)/float64(execT), "job/exec")
 }
+
+// TestJobPeek: Peek shows the end of what the next Output returns, cleaned
+// and redacted, and reads nothing.
+func TestJobPeek(t *testing.T) {
+	s := open(t, nil)
+	j := startJob(t, s, `printf 'one\n\033[31mtwo\033[0m\n'; echo "token=ghp_`+strings.Repeat("a1B2", 9)+`" >&2; sleep 30`, nil)
+	deadline := time.Now().Add(10 * time.Second)
+	var n int
+	for {
+		n, _ = j.Peek(100)
+		if n >= len("one\ntwo\n")+len("token=[REDACTED]\n") || time.Now().After(deadline) {
+			break
+		}
+		time.Sleep(10 * time.Millisecond)
+	}
+	n, tail := j.Peek(100)
+	assert.Equal(t, len("one\ntwo\n")+len("token=[REDACTED]\n"), n, "both streams, cleaned and redacted")
+	assert.Equal(t, "one\ntwo\n", tail, "stdout's end, escapes stripped")
+	_, tail = j.Peek(4)
+	assert.Equal(t, "two\n", tail, "at most max bytes")
+	_, tail = j.Peek(0)
+	assert.Empty(t, tail)
+	o := output(t, j, 0, "")
+	assert.Equal(t, "one\ntwo\n", o.Stdout, "Peek read nothing")
+	assert.Equal(t, "token=[REDACTED]\n", o.Stderr)
+	n, tail = j.Peek(100)
+	assert.Zero(t, n, "nothing unread after Output")
+	assert.Empty(t, tail)
+}
