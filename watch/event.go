@@ -68,6 +68,18 @@ type Result struct {
 	Redacted   int    `json:"redacted,omitempty"`
 	OutputID   string `json:"output_id,omitempty"`
 	Ended      string `json:"session_ended,omitempty"`
+	JobID      string `json:"job_id,omitempty"`
+	Files      *Files `json:"files,omitempty"`
+}
+
+// Files is a command's effect on its session's workspace, as the audit log
+// holds it (execkit.FileChanges).
+type Files struct {
+	Created  int      `json:"created"`
+	Modified int      `json:"modified"`
+	Deleted  int      `json:"deleted"`
+	Paths    []string `json:"paths,omitempty"`
+	Error    string   `json:"error,omitempty"`
 }
 
 var errNotEvent = errors.New("watch: the line is not an audit event")

@@ -207,3 +207,16 @@ func TestFollowRetentionAndTruncation(t *testing.T) {
 	require.Len(t, ss, 1, "what was truncated away is forgotten")
 	assert.Equal(t, "9_local", ss[0].ID)
 }
+
+func TestStatus(t *testing.T) {
+	for want, r := range map[string]*Result{
+		"ok (12ms)":                 {DurationMS: 12},
+		"x exit 1 (3420ms)":         {ExitCode: 1, DurationMS: 3420},
+		"ok (40ms, files +1 ~2 -0)": {DurationMS: 40, Files: &Files{Created: 1, Modified: 2, Paths: []string{"A a", "M b", "M c"}}},
+		"ok (40ms)":                 {DurationMS: 40, Files: &Files{}},
+		"ok (41ms, 2 redacted)":     {DurationMS: 41, Redacted: 2, Files: &Files{Error: "the files were not compared: x"}},
+		"x timed out, exit -1 (300ms); goes on as job j_1": {ExitCode: -1, TimedOut: true, DurationMS: 300, JobID: "j_1"},
+	} {
+		assert.Equal(t, want, Status(r))
+	}
+}

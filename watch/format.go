@@ -119,7 +119,8 @@ func statusKind(r *Result) Kind {
 }
 
 // Status is a command's outcome in a few words: "ok (12ms)",
-// "x exit 1 (3420ms)", "x timed out, exit 130 (30000ms)".
+// "x exit 1 (3420ms)", "x timed out, exit 130 (30000ms)",
+// "ok (40ms, files +1 ~2 -0)".
 func Status(r *Result) string {
 	var b strings.Builder
 	switch {
@@ -139,7 +140,13 @@ func Status(r *Result) string {
 	if r.Redacted > 0 {
 		b.WriteString(", " + strconv.Itoa(r.Redacted) + " redacted")
 	}
+	if f := r.Files; f != nil && f.Error == "" && f.Created+f.Modified+f.Deleted > 0 {
+		fmt.Fprintf(&b, ", files +%d ~%d -%d", f.Created, f.Modified, f.Deleted)
+	}
 	b.WriteString(")")
+	if r.JobID != "" {
+		b.WriteString("; goes on as job " + r.JobID)
+	}
 	if r.Ended != "" {
 		b.WriteString("; session ended: " + oneLine(r.Ended))
 	}
