@@ -87,3 +87,30 @@ func TestClientDisconnectMidCall(t *testing.T) {
 			"process %d (the shell or its job) outlived the client", p)
 	}
 }
+
+// TestAuditDiskFull: with the audit file on a full disk (/dev/full answers
+// every write with ENOSPC), tools keep working and every lost event is
+// reported on stderr, with a count when the server stops: never silent.
+func TestAuditDiskFull(t *testing.T) {
+	if _, err := os.Stat("/dev/full"); err != nil {
+		t.Skip("no /dev/full here")
+	}
+	s := start(t, startOpts{env: map[string]string{"EXECKIT_MCP_AUDIT": "/dev/full"}})
+	id := s.create(nil)
+	assert.Equal(t, "still works\n", s.exec(id, "echo still works", nil)["stdout"], "a full disk does not stop the agent's commands")
+	ok(t, s.call("session_destroy", map[string]any{"session_id": id}))
+	require.Eventually(t, func() bool { return strings.Count(s.stderr.String(), " lost: ") >= 3 }, 10*time.Second, 20*time.Millisecond,
+		"open, exec and close are each reported lost; stderr:\n%s", s.stderr.String())
+	errs := s.stderr.String()
+	assert.Contains(t, errs, "exec event of session "+id+" lost")
+	assert.Contains(t, errs, "no space left on device")
+	s.c.Close()
+	done := make(chan error, 1)
+	go func() { done <- s.cmd.Wait() }()
+	select {
+	case <-done:
+	case <-time.After(15 * time.Second):
+		t.Fatal("the server did not exit after its client went away")
+	}
+	assert.Regexp(t, `\d+ event\(s\) lost`, s.stderr.String(), "the server says at exit how many events the audit log lost")
+}

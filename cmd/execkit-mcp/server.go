@@ -45,7 +45,14 @@ func serve(st *settings, stdin io.Reader, stdout, stderr io.Writer) error {
 		if err != nil {
 			return fmt.Errorf("%s: %w", name, err)
 		}
-		defer l.Close()
+		defer func() {
+			l.Close()
+			if l.Lost() > 0 {
+				// Each loss was reported as it happened; the total, once more,
+				// as the last word.
+				logger.Print(l.Err())
+			}
+		}()
 		auditLog = l
 	}
 	if st.watchWeb {
