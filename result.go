@@ -16,7 +16,9 @@ type Result struct {
 	Stdout string `json:"stdout"`
 	Stderr string `json:"stderr"`
 	// ExitCode is the command's exit status, 128+N when it died of signal
-	// N (130 after an interrupt).
+	// N (130 after an interrupt). When the command ended the session
+	// (Ended) it is the shell's exit status, or -1 when the transport could
+	// not learn it (a dropped connection, a container that stopped).
 	ExitCode int `json:"exit_code"`
 	// Duration is the wall time of the command itself.
 	Duration time.Duration `json:"-"`

@@ -60,6 +60,7 @@ import (
 	"fmt"
 	"strings"
 	"sync"
+	"time"
 
 	cerrdefs "github.com/containerd/errdefs"
 	"github.com/docker/docker/client"
@@ -102,6 +103,7 @@ func stateErr(kind error, format string, args ...any) error {
 // Transport runs processes in one container. It is safe for concurrent use.
 type Transport struct {
 	cli     *client.Client
+	host    string // Operator.Host, for a kill retried after Close
 	id      string // full container ID
 	name    string // canonical name, without "/"
 	user    string
@@ -110,6 +112,9 @@ type Transport struct {
 	mu     sync.Mutex
 	closed bool
 	procs  map[*process]struct{}
+	// bg counts the goroutines that call the daemon for the processes
+	// (stream copiers settling a status, checks after an event).
+	bg sync.WaitGroup
 
 	watchOnce sync.Once
 	stop      context.CancelFunc
@@ -189,8 +194,13 @@ func Dial(ctx context.Context, cfg *Config, op *Operator) (*Transport, error) {
 		cli.Close()
 		return nil, err
 	}
+	var host string
+	if op != nil {
+		host = op.Host
+	}
 	t := &Transport{
 		cli:     cli,
+		host:    host,
 		id:      info.ID,
 		name:    name,
 		user:    s.user,
@@ -268,8 +278,20 @@ func (t *Transport) Close() error {
 	if t.watchDone != nil {
 		<-t.watchDone
 	}
+	// A status check still in flight holds a connection the client's Close
+	// would miss (it closes idle ones only): wait for them, a bounded time
+	// (checks give up within seconds).
+	copied := make(chan struct{})
+	go func() { t.bg.Wait(); close(copied) }()
+	select {
+	case <-copied:
+	case <-time.After(closeWait):
+	}
 	return t.cli.Close()
 }
+
+// closeWait bounds how long Close waits for the processes' status checks.
+const closeWait = 8 * time.Second
 
 // Engine describes a reachable Docker daemon, for a doctor command.
 type Engine struct {

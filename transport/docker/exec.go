@@ -15,6 +15,7 @@ import (
 	cerrdefs "github.com/containerd/errdefs"
 	"github.com/docker/docker/api/types"
 	"github.com/docker/docker/api/types/container"
+	"github.com/docker/docker/client"
 	"github.com/docker/docker/pkg/stdcopy"
 
 	"github.com/execkit/execkit/transport"
@@ -255,7 +256,7 @@ func (t *Transport) exec(ctx context.Context, c *transport.Command, o execOpts) 
 	}
 	t.procs[p] = struct{}{}
 	t.mu.Unlock()
-	go p.copy()
+	t.background(p.copy)
 	return p, nil
 }
 
@@ -300,12 +301,58 @@ func (t *Transport) live() []*process {
 }
 
 // killTokens kills, inside the container, every process carrying one of the
-// tokens and all their descendants. It runs as the session's user.
+// tokens and all their descendants. It runs as the session's user. When the
+// daemon cannot be reached (it is restarting; with live-restore the
+// container and the processes live on), the kill is retried in the
+// background until the daemon answers again, for up to killRetryFor, so
+// that a session ended by the daemon's absence leaves no orphan behind.
 func (t *Transport) killTokens(tokens []string) error {
+	err := t.killWith(t.cli, tokens)
+	if errors.Is(err, ErrUnreachable) {
+		go t.retryKill(tokens)
+	}
+	return err
+}
+
+// killRetryFor bounds how long a kill the daemon could not take is retried;
+// killRetryEvery is the longest pause between tries.
+var (
+	killRetryFor   = 30 * time.Minute
+	killRetryEvery = 5 * time.Second
+)
+
+// retryKill runs the kill of tokens once the daemon answers again, with a
+// client of its own: the transport may be closed by then.
+func (t *Transport) retryKill(tokens []string) {
+	cli, err := newClient(&Operator{Host: t.host})
+	if err != nil {
+		return
+	}
+	defer cli.Close()
+	deadline := time.Now().Add(killRetryFor)
+	pause := 200 * time.Millisecond
+	for time.Now().Before(deadline) {
+		time.Sleep(pause)
+		pause = min(2*pause, killRetryEvery)
+		ctx, cancel := context.WithTimeout(context.Background(), 5*time.Second)
+		_, err := cli.Ping(ctx)
+		cancel()
+		if err != nil {
+			continue
+		}
+		// Done unless the daemon went away again: a container that no
+		// longer runs took the processes with it.
+		if err := t.killWith(cli, tokens); !errors.Is(err, ErrUnreachable) {
+			return
+		}
+	}
+}
+
+func (t *Transport) killWith(cli *client.Client, tokens []string) error {
 	ctx, cancel := context.WithTimeout(context.Background(), 10*time.Second)
 	defer cancel()
 	argv := append([]string{"sh", "-c", killScript, "sh"}, tokens...)
-	resp, err := t.cli.ContainerExecCreate(ctx, t.id, container.ExecOptions{
+	resp, err := cli.ContainerExecCreate(ctx, t.id, container.ExecOptions{
 		User:         t.user,
 		AttachStdout: true,
 		AttachStderr: true,
@@ -314,7 +361,7 @@ func (t *Transport) killTokens(tokens []string) error {
 	if err != nil {
 		return t.execErr(err)
 	}
-	hj, err := t.cli.ContainerExecAttach(ctx, resp.ID, container.ExecAttachOptions{})
+	hj, err := cli.ContainerExecAttach(ctx, resp.ID, container.ExecAttachOptions{})
 	if err != nil {
 		return t.execErr(err)
 	}
@@ -478,6 +525,16 @@ func (p *process) settle(limit time.Duration) {
 }
 
 // poke checks the status once, after an event.
+// background runs f in a goroutine that Close waits for: the stream copiers
+// and status checks, which call the daemon.
+func (t *Transport) background(f func()) {
+	t.bg.Add(1)
+	go func() {
+		defer t.bg.Done()
+		f()
+	}()
+}
+
 func (p *process) poke() {
 	select {
 	case <-p.done:

@@ -47,7 +47,7 @@ func (t *Transport) monitor() {
 		case <-time.After(time.Second):
 		}
 		for _, p := range t.live() {
-			go p.poke()
+			t.background(p.poke)
 		}
 	}
 }
@@ -58,12 +58,12 @@ func (t *Transport) event(m events.Message) {
 		id := m.Actor.Attributes["execID"]
 		for _, p := range t.live() {
 			if p.execID == id {
-				go p.settle(5 * time.Second)
+				t.background(func() { p.settle(5 * time.Second) })
 			}
 		}
 	case events.ActionDie, events.ActionDestroy, events.ActionRestart:
 		for _, p := range t.live() {
-			go p.poke()
+			t.background(p.poke)
 		}
 	}
 }
