@@ -38,6 +38,9 @@ func TestCheckpointTools(t *testing.T) {
 	for _, bad := range []string{"--output=/x", "HEAD~1", "../../x", "zzzz"} {
 		toolErr(t, s.call("session_restore", map[string]any{"session_id": id, "checkpoint_id": bad}))
 	}
+	quiet := s.create(map[string]any{"transport": "local", "cwd": ws, "workspace": ws, "file_changes": false})
+	assert.NotContains(t, s.exec(quiet, "echo v3 > keep.txt", nil), "files", "file_changes false turns the report off")
+
 	plain := s.create(nil)
 	toolErr(t, s.call("session_checkpoint", map[string]any{"session_id": plain}))
 }

@@ -47,7 +47,7 @@ func TestToolsAndInstructions(t *testing.T) {
 		sort.Strings(out)
 		return out
 	}
-	assert.Equal(t, []string{"allow", "auto_snapshot", "checkpoint_ignores", "container", "cwd", "deny", "deny_patterns", "env", "fingerprint", "host", "key_path", "output_budget", "password", "paths", "port", "timeout_s", "transport", "user", "workspace"}, props("session_create"))
+	assert.Equal(t, []string{"allow", "auto_snapshot", "checkpoint_ignores", "container", "cwd", "deny", "deny_patterns", "env", "file_changes", "fingerprint", "host", "key_path", "output_budget", "password", "paths", "port", "timeout_s", "transport", "user", "workspace"}, props("session_create"))
 	assert.Equal(t, []string{"budget", "command", "on_timeout", "session_id", "stdin", "timeout_s"}, props("session_exec"))
 	assert.ElementsMatch(t, []string{"session_id", "command"}, byName["session_exec"].InputSchema.Required)
 	assert.Equal(t, []string{"budget", "output_id", "session_id"}, props("session_output"))
@@ -545,6 +545,8 @@ func TestHostileInputs(t *testing.T) {
 		{"workspace not a string", "session_create", map[string]any{"workspace": 5}, "workspace"},
 		{"paths without workspace", "session_create", map[string]any{"paths": []any{"src"}}, "needs a workspace"},
 		{"auto_snapshot", "session_create", map[string]any{"auto_snapshot": true}, "auto_snapshot"},
+		{"file_changes without workspace", "session_create", map[string]any{"file_changes": false}, "file_changes"},
+		{"file_changes not a bool", "session_create", map[string]any{"workspace": "/tmp", "file_changes": "no"}, "file_changes"},
 		{"unknown argument", "session_create", map[string]any{"shell": "/bin/zsh"}, `no argument "shell"`},
 		{"allow not an array", "session_create", map[string]any{"allow": "git"}, "allow of session_create must be an array of strings, not a string"},
 		{"allow with a number", "session_create", map[string]any{"allow": []any{"git", 1}}, "item 1 is a number"},

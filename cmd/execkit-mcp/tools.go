@@ -152,7 +152,7 @@ var createArgs = []string{
 	"host", "port", "user", "password", "key_path", "fingerprint",
 	"container",
 	"allow", "deny", "deny_patterns", "output_budget",
-	"workspace", "auto_snapshot", "paths", "checkpoint_ignores",
+	"workspace", "auto_snapshot", "file_changes", "paths", "checkpoint_ignores",
 	"cwd", "env", "timeout_s",
 }
 
@@ -173,6 +173,7 @@ func (a *app) sessionCreate() server.ServerTool {
 		budgetOption("output_budget", "The default budget of every session_exec that gives none."),
 		mcp.WithString("workspace", mcp.Description("Enables checkpoints (session_checkpoint / session_restore): the directory whose files they snapshot, an absolute path on the session's machine. Never defaulted.")),
 		mcp.WithBoolean("auto_snapshot", mcp.Description("With a workspace: take a checkpoint before each command that may change files (default true when a workspace is set).")),
+		mcp.WithBoolean("file_changes", mcp.Description("With a workspace: report in each result (files) which files the command created, modified and deleted (default true; false saves a walk over the workspace before and after each command that may change files).")),
 		mcp.WithArray("paths", mcp.WithStringItems(), mcp.Description("With a workspace: only these paths inside it are checkpointed.")),
 		mcp.WithArray("checkpoint_ignores", mcp.WithStringItems(), mcp.Description("With a workspace: extra gitignore-style patterns left out of checkpoints (on top of .git, node_modules, build and cache dirs, .ssh, ...).")),
 		mcp.WithString("cwd", mcp.Description("The initial working directory (an absolute path).")),
@@ -287,7 +288,7 @@ func (a *app) sessionConfig(args *args) (*execkit.Config, error) {
 		return nil, err
 	}
 	if cfg.Workspace == "" {
-		if given := args.given([]string{"auto_snapshot", "paths", "checkpoint_ignores"}); len(given) > 0 {
+		if given := args.given([]string{"auto_snapshot", "file_changes", "paths", "checkpoint_ignores"}); len(given) > 0 {
 			return nil, argErrorf("Argument %s of session_create needs a workspace.", given[0])
 		}
 	} else {
@@ -296,6 +297,13 @@ func (a *app) sessionConfig(args *args) (*execkit.Config, error) {
 			if cfg.AutoSnapshot, err = args.boolean("auto_snapshot"); err != nil {
 				return nil, err
 			}
+		}
+		if args.has("file_changes") {
+			report, err := args.boolean("file_changes")
+			if err != nil {
+				return nil, err
+			}
+			cfg.NoFileChanges = !report
 		}
 	}
 	return cfg, nil
