@@ -91,6 +91,7 @@ def _config(
     paths: Optional[Sequence[str]],
     checkpoint_ignores: Optional[Sequence[str]],
     auto_snapshot: bool,
+    file_changes: bool,
     shell: Optional[Sequence[str]],
     max_chars: Optional[int],
     output_keep: Optional[int],
@@ -136,6 +137,10 @@ def _config(
         raise TypeError(f"auto_snapshot must be a bool, not {type(auto_snapshot).__name__}")
     if auto_snapshot:
         cfg["auto_snapshot"] = True
+    if not isinstance(file_changes, bool):
+        raise TypeError(f"file_changes must be a bool, not {type(file_changes).__name__}")
+    if not file_changes:
+        cfg["no_file_changes"] = True
     for name, number in (("max_chars", max_chars), ("output_keep", output_keep)):
         check_int(name, number)
         if number is not None:
@@ -302,6 +307,7 @@ class Session:
         paths: Optional[Sequence[str]] = None,
         checkpoint_ignores: Optional[Sequence[str]] = None,
         auto_snapshot: bool = False,
+        file_changes: bool = True,
         shell: Optional[Sequence[str]] = None,
         max_chars: Optional[int] = None,
         output_keep: Optional[int] = None,
@@ -329,6 +335,10 @@ class Session:
                 checkpoints.
             auto_snapshot: take a checkpoint before commands that may
                 change files.
+            file_changes: with a ``workspace``, report in each result's
+                ``files`` what the command created, modified and deleted
+                (default; ``False`` saves a walk over the workspace before
+                and after each command that may change files).
             shell: the shell's argv, instead of bash/sh.
             max_chars: the cap on characters returned per stream.
             output_keep: bytes of full output kept for :meth:`output`
@@ -343,7 +353,7 @@ class Session:
         """
         cfg = _config(cwd=cwd, env=env, timeout=timeout, budget=budget, allow=allow, deny=deny, deny_patterns=deny_patterns,
                       secrets=secrets, workspace=workspace, paths=paths, checkpoint_ignores=checkpoint_ignores,
-                      auto_snapshot=auto_snapshot, shell=shell, max_chars=max_chars, output_keep=output_keep,
+                      auto_snapshot=auto_snapshot, file_changes=file_changes, shell=shell, max_chars=max_chars, output_keep=output_keep,
                       operator_policy=operator_policy)
         return cls._open({"transport": "local", "config": cfg})
 
@@ -379,6 +389,7 @@ class Session:
         paths: Optional[Sequence[str]] = None,
         checkpoint_ignores: Optional[Sequence[str]] = None,
         auto_snapshot: bool = False,
+        file_changes: bool = True,
         shell: Optional[Sequence[str]] = None,
         max_chars: Optional[int] = None,
         output_keep: Optional[int] = None,
@@ -436,7 +447,7 @@ class Session:
                 operator[name] = secs
         cfg = _config(cwd=cwd, env=env, timeout=timeout, budget=budget, allow=allow, deny=deny, deny_patterns=deny_patterns,
                       secrets=secrets, workspace=workspace, paths=paths, checkpoint_ignores=checkpoint_ignores,
-                      auto_snapshot=auto_snapshot, shell=shell, max_chars=max_chars, output_keep=output_keep,
+                      auto_snapshot=auto_snapshot, file_changes=file_changes, shell=shell, max_chars=max_chars, output_keep=output_keep,
                       operator_policy=operator_policy)
         request: Dict[str, Any] = {"transport": "ssh", "ssh": target, "config": cfg}
         if operator:
@@ -463,6 +474,7 @@ class Session:
         paths: Optional[Sequence[str]] = None,
         checkpoint_ignores: Optional[Sequence[str]] = None,
         auto_snapshot: bool = False,
+        file_changes: bool = True,
         shell: Optional[Sequence[str]] = None,
         max_chars: Optional[int] = None,
         output_keep: Optional[int] = None,
@@ -491,7 +503,7 @@ class Session:
                 operator[name] = value
         cfg = _config(cwd=cwd, env=env, timeout=timeout, budget=budget, allow=allow, deny=deny, deny_patterns=deny_patterns,
                       secrets=secrets, workspace=workspace, paths=paths, checkpoint_ignores=checkpoint_ignores,
-                      auto_snapshot=auto_snapshot, shell=shell, max_chars=max_chars, output_keep=output_keep,
+                      auto_snapshot=auto_snapshot, file_changes=file_changes, shell=shell, max_chars=max_chars, output_keep=output_keep,
                       operator_policy=operator_policy)
         request: Dict[str, Any] = {"transport": "docker", "docker": {"container": container}, "config": cfg}
         if operator:
@@ -655,7 +667,7 @@ class Session:
         shell's working directory and exported variables of this moment.
         Returns once it runs; ``exec`` goes on meanwhile. Jobs die with their
         session. ``tty`` runs it on a terminal (``rows`` x ``cols``, default
-        24 x 80), for programs that need one; only local sessions can.
+        24 x 80), for programs that need one, on every transport.
 
         Raises:
             PolicyDenied: the policy fence refused the command.

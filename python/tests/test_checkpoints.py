@@ -78,6 +78,10 @@ def test_result_reports_file_changes(tmp_path, session):
         assert r.files == execkit.FileChanges(created=1, modified=1, deleted=1, paths=("A c.txt", "M a.txt", "D b.txt"))
         assert "files=+1 ~1 -1" in repr(r)
         assert s.exec("cat a.txt").files is None  # read-only: not measured
+    with execkit.Session.local(cwd=tmp_path, workspace=tmp_path, file_changes=False) as s:
+        assert s.exec("echo three > a.txt").files is None
+    with pytest.raises(TypeError):
+        execkit.Session.local(cwd=tmp_path, workspace=tmp_path, file_changes="no")  # type: ignore[arg-type]
     assert session.exec("echo x > /dev/null").files is None  # no workspace
 
 
