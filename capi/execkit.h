@@ -128,7 +128,8 @@ char *execkit_open(const char *request, uint64_t call);
  *     {"stdout": "...", "stderr": "...", "exit_code": 0, "duration_ms": 12,
  *      "cwd": "/...", "truncated": true, "timed_out": true,
  *      "budget": {"stdout": {"mode", "lines_total", "lines_kept"}, "stderr": {...}},
- *      "redacted": 1, "output_id": "...", "session_ended": "why", "job_id": "job_1"}
+ *      "redacted": 1, "output_id": "...", "session_ended": "why", "job_id": "job_1",
+ *      "files": {"created": 1, "modified": 0, "deleted": 0, "paths": ["A new.txt"]}}
  *
  * (members that would be false, zero or empty are left out, except stdout,
  * stderr, exit_code, duration_ms and cwd). options is NULL or a JSON object,
