@@ -257,12 +257,21 @@ func TestJobInput(t *testing.T) {
 
 func TestJobREPLOverTTY(t *testing.T) {
 	fixture.LookPath(t, "python3")
-	s := open(t, nil)
+	checkREPL(t, open(t, nil))
+}
+
+// checkREPL runs python3 -i on a terminal in s: the prompt, an answer,
+// Ctrl-C through the terminal and the exit code, cleaned, with nothing of the
+// transport's or the job's wrappers in the output.
+func checkREPL(t *testing.T, s *Session) {
+	t.Helper()
 	ctx := context.Background()
 	j := startJob(t, s, "python3 -i", &JobOptions{TTY: true, Cols: 120})
 	o := output(t, j, 20*time.Second, `>>> $`)
 	require.True(t, o.Matched, "the prompt, a line without newline, is readable: %q", o.Stdout)
 	assert.Contains(t, o.Stdout, "Python 3")
+	assert.NotContains(t, o.Stdout, "EKPID", "the transport's wrapper is not in the job's output")
+	assert.NotContains(t, o.Stdout, "EKJ", "nor the job's")
 	assert.Empty(t, o.Stderr, "a terminal has one stream")
 
 	_, err := j.Input(ctx, "print(6*7)\n")
@@ -280,6 +289,8 @@ func TestJobREPLOverTTY(t *testing.T) {
 	j.Input(ctx, "\x03")
 	o = output(t, j, 20*time.Second, "KeyboardInterrupt")
 	assert.True(t, o.Matched, "%q", o.Stdout)
+	assert.NotContains(t, o.Stdout, "\r")
+	assert.NotContains(t, o.Stdout, "\x1b")
 
 	j.Input(ctx, "exit(3)\n")
 	_, _, code := readToEnd(t, j, 20*time.Second)

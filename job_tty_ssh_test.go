@@ -1,8 +1,6 @@
 package execkit
 
 import (
-	"context"
-	"strings"
 	"testing"
 	"time"
 
@@ -16,37 +14,7 @@ import (
 
 func TestJobREPLOverSSHTTY(t *testing.T) {
 	fixture.LookPath(t, "python3")
-	s := sshOpener(t)(t, nil)
-	ctx := context.Background()
-	j := startJob(t, s, "python3 -i", &JobOptions{TTY: true, Cols: 120})
-	o := output(t, j, 20*time.Second, `>>> $`)
-	require.True(t, o.Matched, "the prompt, a line without newline, is readable: %q", o.Stdout)
-	assert.Contains(t, o.Stdout, "Python 3")
-	assert.NotContains(t, o.Stdout, "EKPID", "the transport's wrapper is not in the job's output")
-	assert.NotContains(t, o.Stdout, "EKJ", "nor the job's")
-	assert.Empty(t, o.Stderr, "a terminal has one stream")
-
-	_, err := j.Input(ctx, "print(6*7)\n")
-	require.NoError(t, err)
-	o = output(t, j, 20*time.Second, `(?m)^42$`)
-	require.True(t, o.Matched, "%q", o.Stdout)
-	assert.Equal(t, "print(6*7)\n42\n", strings.TrimSuffix(o.Stdout, ">>> "), "echo and result, CRLF cleaned")
-	assert.NotContains(t, o.Stdout, "\r")
-	assert.NotContains(t, o.Stdout, "\x1b")
-
-	// Ctrl-C reaches the REPL through the remote terminal.
-	j.Input(ctx, "import time; time.sleep(30)\n")
-	output(t, j, 2*time.Second, "sleep")
-	time.Sleep(200 * time.Millisecond)
-	j.Input(ctx, "\x03")
-	o = output(t, j, 20*time.Second, "KeyboardInterrupt")
-	assert.True(t, o.Matched, "%q", o.Stdout)
-	assert.NotContains(t, o.Stdout, "\r")
-	assert.NotContains(t, o.Stdout, "\x1b")
-
-	j.Input(ctx, "exit(3)\n")
-	_, _, code := readToEnd(t, j, 20*time.Second)
-	assert.Equal(t, 3, code)
+	checkREPL(t, sshOpener(t)(t, nil))
 }
 
 func TestJobsOnSSHTTYDieWithSession(t *testing.T) {
