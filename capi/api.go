@@ -88,6 +88,21 @@ func beginCall(id uint64) (context.Context, func(), error) {
 	return ctx, done, nil
 }
 
+// withSession runs f with session h inside blocking call callID: the
+// preamble of every export that works on a session and may wait.
+func withSession(h, callID uint64, f func(ctx context.Context, s *execkit.Session) []byte) []byte {
+	ctx, done, err := beginCall(callID)
+	if err != nil {
+		return failure(err)
+	}
+	defer done()
+	s, err := reg.session(h)
+	if err != nil {
+		return failure(err)
+	}
+	return f(ctx, s)
+}
+
 func openJSON(request []byte, callID uint64) []byte {
 	ctx, done, err := beginCall(callID)
 	if err != nil {
@@ -166,21 +181,14 @@ func open(ctx context.Context, req *openRequest) (*opened, error) {
 }
 
 func execJSON(h uint64, command string, options []byte, callID uint64) []byte {
-	ctx, done, err := beginCall(callID)
-	if err != nil {
-		return failure(err)
-	}
-	defer done()
-	s, err := reg.session(h)
-	if err != nil {
-		return failure(err)
-	}
-	var opts execkit.ExecOptions
-	if err := decode(options, &opts, "options"); err != nil {
-		return failure(err)
-	}
-	res, err := s.Exec(ctx, command, &opts)
-	return answer(res, err)
+	return withSession(h, callID, func(ctx context.Context, s *execkit.Session) []byte {
+		var opts execkit.ExecOptions
+		if err := decode(options, &opts, "options"); err != nil {
+			return failure(err)
+		}
+		res, err := s.Exec(ctx, command, &opts)
+		return answer(res, err)
+	})
 }
 
 func outputJSON(h uint64, id string, budget []byte) []byte {

@@ -24,24 +24,17 @@ type jobOutputOptions struct {
 const maxWaitMS = int64(365 * 24 * time.Hour / time.Millisecond)
 
 func jobStartJSON(h uint64, command string, options []byte, callID uint64) []byte {
-	ctx, done, err := beginCall(callID)
-	if err != nil {
-		return failure(err)
-	}
-	defer done()
-	s, err := reg.session(h)
-	if err != nil {
-		return failure(err)
-	}
-	var opts execkit.JobOptions
-	if err := decode(options, &opts, "options"); err != nil {
-		return failure(err)
-	}
-	job, err := s.Start(ctx, command, &opts)
-	if err != nil {
-		return failure(err)
-	}
-	return answer(job.Info(), nil)
+	return withSession(h, callID, func(ctx context.Context, s *execkit.Session) []byte {
+		var opts execkit.JobOptions
+		if err := decode(options, &opts, "options"); err != nil {
+			return failure(err)
+		}
+		job, err := s.Start(ctx, command, &opts)
+		if err != nil {
+			return failure(err)
+		}
+		return answer(job.Info(), nil)
+	})
 }
 
 func jobsJSON(h uint64) []byte {
@@ -58,21 +51,14 @@ func jobsJSON(h uint64) []byte {
 
 // withJob runs f on the job id of session h, inside blocking call callID.
 func withJob(h uint64, id string, callID uint64, f func(ctx context.Context, j *execkit.Job) (any, error)) []byte {
-	ctx, done, err := beginCall(callID)
-	if err != nil {
-		return failure(err)
-	}
-	defer done()
-	s, err := reg.session(h)
-	if err != nil {
-		return failure(err)
-	}
-	j, err := s.Job(id)
-	if err != nil {
-		return failure(err)
-	}
-	v, err := f(ctx, j)
-	return answer(v, err)
+	return withSession(h, callID, func(ctx context.Context, s *execkit.Session) []byte {
+		j, err := s.Job(id)
+		if err != nil {
+			return failure(err)
+		}
+		v, err := f(ctx, j)
+		return answer(v, err)
+	})
 }
 
 func jobOutputJSON(h uint64, id string, options []byte, callID uint64) []byte {
