@@ -3,8 +3,8 @@ package execkit
 import (
 	"bytes"
 	"fmt"
+	"github.com/execkit/execkit/internal/pattern"
 	"regexp"
-	"regexp/syntax"
 	"unicode/utf8"
 )
 
@@ -47,11 +47,11 @@ type Grep struct {
 const (
 	MaxKeepLines   = 100000
 	MaxGrepContext = 100
-	MaxPatternLen  = 1024
-	// maxPatternInsts bounds the compiled program of a grep pattern: RE2
-	// matching is linear in the input, but a huge program (a{1000}{1000})
-	// still costs memory and time per byte.
-	maxPatternInsts = 20000
+	// MaxPatternLen is the longest grep pattern (or job until), in bytes.
+	// Its compiled program is bounded too: RE2 matching is linear in the
+	// input, but a huge program (a{1000}{1000}) still costs memory and time
+	// per byte.
+	MaxPatternLen = pattern.MaxLen
 )
 
 // BudgetReport says what a budget kept, per stream.
@@ -118,27 +118,7 @@ func (b *Budget) compile(sessionMax int) (*compiledBudget, error) {
 // compilePattern compiles an agent-supplied regular expression within the
 // size limits.
 func compilePattern(p string) (*regexp.Regexp, error) {
-	if p == "" {
-		return nil, &BudgetError{Field: "grep.pattern", Reason: "is empty"}
-	}
-	if len(p) > MaxPatternLen {
-		return nil, &BudgetError{Field: "grep.pattern", Reason: fmt.Sprintf("is %d bytes, over the %d-byte limit", len(p), MaxPatternLen)}
-	}
-	if !utf8.ValidString(p) {
-		return nil, &BudgetError{Field: "grep.pattern", Reason: "is not valid UTF-8"}
-	}
-	parsed, err := syntax.Parse(p, syntax.Perl)
-	if err != nil {
-		return nil, &BudgetError{Field: "grep.pattern", Reason: err.Error()}
-	}
-	prog, err := syntax.Compile(parsed.Simplify())
-	if err != nil {
-		return nil, &BudgetError{Field: "grep.pattern", Reason: err.Error()}
-	}
-	if len(prog.Inst) > maxPatternInsts {
-		return nil, &BudgetError{Field: "grep.pattern", Reason: "is too complex"}
-	}
-	re, err := regexp.Compile(p)
+	re, err := pattern.Compile(p)
 	if err != nil {
 		return nil, &BudgetError{Field: "grep.pattern", Reason: err.Error()}
 	}

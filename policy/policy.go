@@ -1,9 +1,10 @@
 package policy
 
 import (
+	"errors"
 	"fmt"
+	"github.com/execkit/execkit/internal/pattern"
 	"regexp"
-	resyntax "regexp/syntax"
 	"slices"
 	"strings"
 	"unicode"
@@ -13,16 +14,14 @@ import (
 // untrusted MCP arguments) can make the fence hold in memory or spend per
 // check.
 const (
-	// MaxPatternLen is the longest deny_patterns entry, in bytes.
-	MaxPatternLen = 1 << 10
+	// MaxPatternLen is the longest deny_patterns entry, in bytes; its
+	// compiled size is bounded too, so that a short pattern with nested
+	// repeats cannot make matching slow.
+	MaxPatternLen = pattern.MaxLen
 	// MaxEntries is the most entries one field of one layer may hold.
 	MaxEntries = 1024
 	// MaxNameLen is the longest allow or deny entry, in bytes.
 	MaxNameLen = 255
-
-	// maxPatternInsts bounds the compiled size of one pattern, so that a
-	// short pattern with nested repeats cannot make matching slow.
-	maxPatternInsts = 20_000
 )
 
 // Dynamic values: how a layer treats a command whose program name is only
@@ -188,9 +187,12 @@ func compileLayer(name string, p *Policy) (*layer, error) {
 		return nil, fmt.Errorf("policy: %s deny_patterns has %d entries; the limit is %d", name, len(p.DenyPatterns), MaxEntries)
 	}
 	for i, src := range p.DenyPatterns {
-		re, err := compilePattern(src)
+		re, err := pattern.Compile(src)
+		if src == "" {
+			err = errors.New("is empty (it would match every command)")
+		}
 		if err != nil {
-			return nil, fmt.Errorf("policy: %s deny_patterns[%d]: %w", name, i, err)
+			return nil, fmt.Errorf("policy: %s deny_patterns[%d] %w", name, i, err)
 		}
 		l.patterns = append(l.patterns, denyPattern{src: src, re: re})
 	}
@@ -229,30 +231,6 @@ func checkNames(layerName, field string, names []string) error {
 		return fmt.Errorf("policy: %s %s[%d] %q %s", layerName, field, i, n, why)
 	}
 	return nil
-}
-
-// compilePattern compiles an untrusted regular expression with bounds on its
-// source and compiled size. Go's regexp is RE2: matching is linear in the
-// input, so the only cost to bound is the program size.
-func compilePattern(src string) (*regexp.Regexp, error) {
-	if len(src) > MaxPatternLen {
-		return nil, fmt.Errorf("pattern is %d bytes; the limit is %d", len(src), MaxPatternLen)
-	}
-	if src == "" {
-		return nil, fmt.Errorf("pattern is empty (it would match every command)")
-	}
-	parsed, err := resyntax.Parse(src, resyntax.Perl)
-	if err != nil {
-		return nil, err
-	}
-	prog, err := resyntax.Compile(parsed.Simplify())
-	if err != nil {
-		return nil, err
-	}
-	if len(prog.Inst) > maxPatternInsts {
-		return nil, fmt.Errorf("pattern %q is too complex (%d instructions; the limit is %d)", src, len(prog.Inst), maxPatternInsts)
-	}
-	return regexp.Compile(src)
 }
 
 func fold(s string) string { return strings.ToLower(s) }

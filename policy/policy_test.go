@@ -302,16 +302,17 @@ func TestCompileValidation(t *testing.T) {
 		p    Policy
 		want string
 	}{
-		"empty name":    {Policy{Deny: []string{""}}, `policy: operator deny[0] "" is empty`},
-		"path":          {Policy{Deny: []string{"/bin/rm"}}, `policy: operator deny[0] "/bin/rm" is a path; write the program name "rm" (commands are matched by name, with any directory stripped)`},
-		"glob":          {Policy{Allow: []string{"git*"}}, `policy: operator allow[0] "git*" contains a glob character; entries are exact program names (use deny_patterns for patterns)`},
-		"space":         {Policy{Deny: []string{"rm -rf"}}, `policy: operator deny[0] "rm -rf" contains white space or a control character; entries are single program names`},
-		"bad regex":     {Policy{DenyPatterns: []string{"ok", "("}}, "policy: operator deny_patterns[1]: error parsing regexp: missing closing ): `(`"},
-		"long regex":    {Policy{DenyPatterns: []string{strings.Repeat("a", MaxPatternLen+1)}}, "policy: operator deny_patterns[0]: pattern is 1025 bytes; the limit is 1024"},
-		"empty regex":   {Policy{DenyPatterns: []string{""}}, "policy: operator deny_patterns[0]: pattern is empty (it would match every command)"},
-		"bad dynamic":   {Policy{Dynamic: "maybe"}, `policy: operator dynamic "maybe": must be "", "allow" or "deny"`},
-		"too many":      {Policy{Deny: make([]string, MaxEntries+1)}, "policy: operator deny has 1025 entries; the limit is 1024"},
-		"complex regex": {Policy{DenyPatterns: []string{"((((a{1,100}){1,100}){1,100}))"}}, "policy: operator deny_patterns[0]"},
+		"empty name":           {Policy{Deny: []string{""}}, `policy: operator deny[0] "" is empty`},
+		"path":                 {Policy{Deny: []string{"/bin/rm"}}, `policy: operator deny[0] "/bin/rm" is a path; write the program name "rm" (commands are matched by name, with any directory stripped)`},
+		"glob":                 {Policy{Allow: []string{"git*"}}, `policy: operator allow[0] "git*" contains a glob character; entries are exact program names (use deny_patterns for patterns)`},
+		"space":                {Policy{Deny: []string{"rm -rf"}}, `policy: operator deny[0] "rm -rf" contains white space or a control character; entries are single program names`},
+		"bad regex":            {Policy{DenyPatterns: []string{"ok", "("}}, "policy: operator deny_patterns[1] is not a valid regular expression: missing closing ) in \"(\""},
+		"long regex":           {Policy{DenyPatterns: []string{strings.Repeat("a", MaxPatternLen+1)}}, "policy: operator deny_patterns[0] is 1025 bytes, over the 1024-byte limit"},
+		"empty regex":          {Policy{DenyPatterns: []string{""}}, "policy: operator deny_patterns[0] is empty (it would match every command)"},
+		"bad dynamic":          {Policy{Dynamic: "maybe"}, `policy: operator dynamic "maybe": must be "", "allow" or "deny"`},
+		"too many":             {Policy{Deny: make([]string, MaxEntries+1)}, "policy: operator deny has 1025 entries; the limit is 1024"},
+		"complex regex":        {Policy{DenyPatterns: []string{strings.Repeat("[a-z]{1,1000}", 25)}}, "policy: operator deny_patterns[0] is too complex"},
+		"newline in bad regex": {Policy{DenyPatterns: []string{"(\nX" + strings.Repeat("a", 900)}}, "policy: operator deny_patterns[0] is not a valid regular expression: missing closing ) in \"(\\nXaaaa"},
 	} {
 		t.Run(name, func(t *testing.T) {
 			_, err := Compile(&tc.p, nil)

@@ -583,6 +583,8 @@ func TestHostileInputs(t *testing.T) {
 		{"budget keep huge", "session_exec", with(map[string]any{"budget": map[string]any{"keep": map[string]any{"mode": "tail", "n": 1e15}}}), "not a number out of range"},
 		{"budget bad regex", "session_exec", with(map[string]any{"budget": map[string]any{"grep": map[string]any{"pattern": "(unclosed"}}}), "grep.pattern"},
 		{"budget regex too complex", "session_exec", with(map[string]any{"budget": map[string]any{"grep": map[string]any{"pattern": "((a{100}){100}){100}"}}}), "grep.pattern"},
+		{"budget bad regex with a newline and a long tail", "session_exec", with(map[string]any{"budget": map[string]any{"grep": map[string]any{"pattern": "(\nX" + strings.Repeat("a", 1000)}}}), "grep.pattern"},
+		{"deny pattern with a newline and a long tail", "session_create", map[string]any{"deny_patterns": []any{"(\nX" + strings.Repeat("a", 1000)}}, "deny_patterns"},
 		{"budget regex too long", "session_exec", with(map[string]any{"budget": map[string]any{"grep": map[string]any{"pattern": strings.Repeat("a", 5000)}}}), "grep.pattern"},
 		{"budget negative max_chars", "session_exec", with(map[string]any{"budget": map[string]any{"max_chars": -1}}), "max_chars"},
 		{"timeout_s string", "session_exec", with(map[string]any{"timeout_s": "5"}), "timeout_s of session_exec must be a number of seconds"},

@@ -47,6 +47,7 @@ func TestJobTools(t *testing.T) {
 		{"session_id": "nope", "job_id": echo},
 		{"session_id": id, "job_id": echo, "until": "(unclosed"},
 		{"session_id": id, "job_id": echo, "until": strings.Repeat("a", 5000)},
+		{"session_id": id, "job_id": echo, "until": "(\nX" + strings.Repeat("a", 1000)},
 		{"session_id": id, "job_id": echo, "wait_ms": -1},
 	} {
 		toolErr(t, s.call("job_output", c))

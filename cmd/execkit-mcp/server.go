@@ -13,6 +13,8 @@ import (
 	"sync/atomic"
 	"syscall"
 	"time"
+	"unicode"
+	"unicode/utf8"
 
 	"github.com/execkit/execkit"
 	"github.com/execkit/execkit/audit"
@@ -226,8 +228,25 @@ func (a *app) toolError(err error) *mcp.CallToolResult {
 	return mcp.NewToolResultError(sentence(msg))
 }
 
+// maxSentence caps a tool error's length, in bytes.
+const maxSentence = 300
+
 func sentence(s string) string {
-	s = strings.TrimSpace(s)
+	// A message built from an agent's argument must still be one short
+	// line: control bytes become spaces and the length is capped.
+	s = strings.Map(func(r rune) rune {
+		if unicode.IsControl(r) {
+			return ' '
+		}
+		return r
+	}, strings.TrimSpace(s))
+	if len(s) > maxSentence {
+		cut := maxSentence
+		for cut > 0 && !utf8.RuneStart(s[cut]) {
+			cut--
+		}
+		s = s[:cut] + "..."
+	}
 	if s == "" {
 		return "The call failed."
 	}
