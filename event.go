@@ -21,6 +21,10 @@ type Event struct {
 	Result *Result `json:"result,omitempty"`
 	// Error says why a command was blocked.
 	Error string `json:"error,omitempty"`
+	// Reason says why a session closed, for close: "the session was
+	// closed", "idle for 31m0s, past the manager's 30m0s TTL", "the shell
+	// exited with status 0", ...
+	Reason string `json:"reason,omitempty"`
 	// Cwd is the working directory at open (and of a job at job_start).
 	Cwd string `json:"cwd,omitempty"`
 	// Job is set for job events (its type is in job.go).

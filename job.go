@@ -1330,6 +1330,13 @@ type jobSet struct {
 
 func (set *jobSet) init(l jobLimit) { set.limit = l }
 
+// running reports how many jobs are running.
+func (set *jobSet) running() int {
+	set.mu.Lock()
+	defer set.mu.Unlock()
+	return set.live
+}
+
 // shellFree returns a *BusyError while a continued command holds the shell.
 func (set *jobSet) shellFree() error {
 	set.mu.Lock()

@@ -174,7 +174,7 @@ func (m *Manager) Remove(id string) error {
 	if e == nil {
 		return unknownSession(id)
 	}
-	return e.s.Close()
+	return e.s.closeWith("the session was destroyed")
 }
 
 // SessionInfo describes a held session, as List reports it.
@@ -259,7 +259,7 @@ func (m *Manager) Close() error {
 		wg.Add(1)
 		go func() {
 			defer wg.Done()
-			e.s.Close()
+			e.s.closeWith("the manager was closed")
 		}()
 	}
 	wg.Wait()
@@ -274,8 +274,9 @@ func (e *managed) idle(now time.Time) time.Duration {
 	return now.Sub(last)
 }
 
-// busy reports whether a call holds the session.
-func (s *Session) busy() bool { return s.Busy() }
+// busy reports whether a call holds the session or one of its jobs still
+// runs: a dev server started as a job and left alone is not idleness.
+func (s *Session) busy() bool { return s.Busy() || s.jobs.running() > 0 }
 
 func (m *Manager) reaper(every time.Duration) {
 	defer close(m.done)
@@ -310,7 +311,7 @@ func (m *Manager) reap(now time.Time) {
 	}
 	m.mu.Unlock()
 	for _, v := range victims {
-		v.s.Close()
+		v.s.closeWith(fmt.Sprintf("idle for %s, past the manager's %s TTL", v.idle.Round(time.Second), m.ttl))
 		if m.onReap != nil {
 			m.onReap(v.s.ID(), v.idle)
 		}

@@ -216,6 +216,28 @@ func TestManagerNeverReapsABusyOrTouchedSession(t *testing.T) {
 	assert.NoError(t, err)
 }
 
+func TestManagerNeverReapsASessionWithARunningJob(t *testing.T) {
+	m := NewManager(0, 100*time.Millisecond)
+	defer m.Close()
+	withJob := mgrOpen(t, m)
+	idle := mgrOpen(t, m)
+	j, err := withJob.Start(context.Background(), "sleep 30", nil)
+	require.NoError(t, err)
+	// Watched through Err: Get would count as use.
+	require.Eventually(t, func() bool { return idle.Err() != nil }, 10*time.Second, 20*time.Millisecond,
+		"an idle session without jobs is reaped")
+	time.Sleep(300 * time.Millisecond) // three ttls more
+	require.NoError(t, withJob.Err(), "a session whose job runs is not reaped")
+
+	// Once the job has ended, the session is idle like any other.
+	_, err = j.Signal(context.Background(), "KILL")
+	require.NoError(t, err)
+	require.Eventually(t, func() bool { return withJob.Err() != nil }, 10*time.Second, 20*time.Millisecond)
+	assert.ErrorIs(t, withJob.Err(), ErrSessionEnded)
+	_, err = m.Get(withJob.ID())
+	assert.Error(t, err, "a reaped session is gone from the manager")
+}
+
 func TestManagerClose(t *testing.T) {
 	m := NewManager(0, time.Minute)
 	a := mgrOpen(t, m)

@@ -71,6 +71,9 @@ type Session struct {
 	closeOnce sync.Once
 
 	jobs jobSet // jobs started from the session (job.go)
+
+	// partOut, partErr: the running command's unfinished lines (partial.go).
+	partOut, partErr partialLine
 }
 
 var sessionSeq atomic.Int64
@@ -666,8 +669,10 @@ func (s *Session) execFramed(ctx context.Context, command, input string, cb *com
 	se := s.newStream("stderr", cb, serr, notify)
 
 	st, e := newNonce(), newNonce()
-	fo := &frame{start: startMarker(st), ends: []string{e}, sink: so.input(), stdout: true, done: make(chan frameEnd, 1)}
-	fe := &frame{start: startMarker(st), ends: []string{e}, sink: se.input(), done: make(chan frameEnd, 1)}
+	s.partOut.reset()
+	s.partErr.reset()
+	fo := &frame{start: startMarker(st), ends: []string{e}, sink: io.MultiWriter(so.input(), &s.partOut), stdout: true, done: make(chan frameEnd, 1)}
+	fe := &frame{start: startMarker(st), ends: []string{e}, sink: io.MultiWriter(se.input(), &s.partErr), done: make(chan frameEnd, 1)}
 	s.out.set(fo)
 	s.errs.set(fe)
 
@@ -931,9 +936,16 @@ func (s *Session) Output(id string, b *Budget) (*Result, error) {
 // Close ends the session: the shell and everything it started are killed and
 // kept outputs are dropped. A running Exec returns with the session ended.
 // Close is idempotent and returns nil.
-func (s *Session) Close() error {
+func (s *Session) Close() error { return s.closeWith("the session was closed") }
+
+// closeWith is Close, saying why: the reason is the close event's, unless
+// the session had already ended (then that reason is).
+func (s *Session) closeWith(reason string) error {
 	s.closeOnce.Do(func() {
-		s.endWith("the session was closed")
+		var ee *endedError
+		if errors.As(s.endWith(reason), &ee) {
+			reason = ee.reason
+		}
 		s.kill()
 		s.jobs.close() // kill every job and wait for it (job.go)
 		// Wait for a running Exec to notice, then drop kept output.
@@ -943,7 +955,7 @@ func (s *Session) Close() error {
 		if s.ownsTransport {
 			s.t.Close()
 		}
-		s.emit(&Event{Type: "close"})
+		s.emit(&Event{Type: "close", Reason: reason})
 	})
 	return nil
 }

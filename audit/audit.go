@@ -36,9 +36,11 @@
 //
 // [Verify] re-reads a file and reports the first line whose link to the one
 // before is broken: a line edited, inserted, removed or reordered shows. The
-// chain cannot show lines cut off the end of a file, since nothing after them
-// remains to point at them; ship the log elsewhere as it grows if that
-// matters.
+// chain alone cannot show a change to the last line or lines cut off the
+// end, since nothing after them points at them. For that, keep the tip
+// ([VerifyTip]: the last seq and hash) somewhere the writer cannot reach,
+// and later check the file against it with [VerifyAgainst]; or ship the log
+// elsewhere as it grows.
 package audit
 
 import (

@@ -319,6 +319,41 @@ func TestVerifyFindsTampering(t *testing.T) {
 		require.NoError(t, err)
 		assert.Equal(t, 5, n)
 	})
+	// What the chain cannot see, a recorded tip can.
+	t.Run("against a recorded tip", func(t *testing.T) {
+		tip, err := VerifyTip(path)
+		require.NoError(t, err)
+		assert.Equal(t, Tip{Events: 5, Seq: 5, Hash: hashLine([]byte(strings.TrimSuffix(lines[4], "\n")))}, tip)
+		again, err := ParseTip(tip.String())
+		require.NoError(t, err)
+		assert.Equal(t, Tip{Seq: 5, Hash: tip.Hash}, again)
+
+		_, err = VerifyAgainst(path, tip)
+		assert.NoError(t, err, "the file it was taken from")
+		mid, err := VerifyAgainst(path, Tip{Seq: 3, Hash: hashLine([]byte(strings.TrimSuffix(lines[2], "\n")))})
+		assert.NoError(t, err, "an older tip of the same file")
+		assert.Equal(t, 5, mid.Events)
+
+		check := func(name, text string, line int, reason string) {
+			p := filepath.Join(dir, name+".jsonl")
+			require.NoError(t, os.WriteFile(p, []byte(text), 0o600))
+			_, err := VerifyTip(p)
+			require.NoError(t, err, "%s: the chain alone cannot tell", name)
+			_, err = VerifyAgainst(p, tip)
+			var ce *ChainError
+			require.ErrorAs(t, err, &ce, name)
+			assert.Equal(t, line, ce.Line, name)
+			assert.Contains(t, ce.Reason, reason, name)
+		}
+		check("tip_edited_last", join(lines[0], lines[1], lines[2], lines[3], strings.Replace(lines[4], "echo 5", "rm -rf", 1)), 5, "seq 5 is not the one recorded")
+		check("tip_removed_last", join(lines[0], lines[1], lines[2], lines[3]), 5, "ends at seq 4, before the recorded tip's seq 5")
+		check("tip_emptied", "", 1, "ends at seq 0")
+
+		for _, bad := range []string{"", "5", "5:", "x:" + tip.Hash, "-1:" + tip.Hash, "5:" + strings.ToUpper(tip.Hash), "5:" + tip.Hash[:10], "5:\n" + tip.Hash} {
+			_, err := ParseTip(bad)
+			assert.Error(t, err, "%q is not a tip", bad)
+		}
+	})
 	t.Run("missing file", func(t *testing.T) {
 		_, err := Verify(filepath.Join(dir, "nope.jsonl"))
 		var ce *ChainError

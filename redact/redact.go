@@ -10,6 +10,7 @@ import (
 	"os"
 	"strings"
 	"sync"
+	"unicode"
 	"unsafe"
 )
 
@@ -56,6 +57,7 @@ type Redactor struct {
 	lineRules []*lineRule
 	kindTags  bool
 	pool      sync.Pool
+	forms     []string // every form of every declared value, for Partial
 }
 
 // ErrTooManyValues is returned by [New] when the declared values exceed
@@ -85,6 +87,7 @@ func New(opts *Options) (*Redactor, error) {
 			}
 			for _, f := range valueForms(line) {
 				g.add(f.keyword(), true, f)
+				r.forms = append(r.forms, string(f.full))
 			}
 		}
 	}
@@ -111,6 +114,27 @@ func (r *Redactor) String(s string) (string, int) {
 		return s, 0
 	}
 	return unsafe.String(unsafe.SliceData(out), len(out)), n
+}
+
+// Partial redacts s, the start of a line still being written, for showing it
+// live (a prompt, a progress bar). Beyond what String does, it holds back
+// what may be the first part of a secret whose rest has not arrived: a
+// trailing run of non-space characters (a token that a shape rule matches
+// only once complete) and any end of s that begins a declared value in one
+// of its forms. What it returns is a prefix of String's result.
+func (r *Redactor) Partial(s string) (string, int) {
+	out, n := r.String(s)
+	out = out[:strings.LastIndexFunc(out, unicode.IsSpace)+1]
+	for _, f := range r.forms {
+		// The earliest position where out's end could begin f.
+		for j := max(0, len(out)-len(f)+1); j < len(out); j++ {
+			if out[j] == f[0] && strings.HasPrefix(f, out[j:]) {
+				out = out[:j]
+				break
+			}
+		}
+	}
+	return out, n
 }
 
 // Bytes redacts b, returning a new slice and the number of secrets replaced.

@@ -225,3 +225,35 @@ func TestConcurrentUse(t *testing.T) {
 	}
 	wg.Wait()
 }
+
+func TestPartialHoldsBackTheStartOfASecret(t *testing.T) {
+	r, err := New(&Options{Values: []string{"correct horse battery staple", "s3cr3t-Passw0rd"}})
+	if err != nil {
+		t.Fatal(err)
+	}
+	for _, tc := range []struct{ in, want string }{
+		{"Password: ", "Password: "},
+		{"Continue? [y/N] ", "Continue? [y/N] "},
+		{"Downloading .... 42% ", "Downloading .... 42% "},
+		// A token still being written: held back until its line completes.
+		{"token ghp_0123456789abcdefABCD", "token "},
+		{"export AWS_SECRET_ACCESS_KEY=wJalrXUtnFEMI/K7MDENG", "export "},
+		// A declared value arriving in pieces, spaces and all.
+		{"it says correct horse ", "it says "},
+		{"it says s3cr3t-Pa", "it says "},
+		{"url-encoded: correct+horse+", "url-encoded: "},
+		// Complete secrets are redacted as String would.
+		{"pass: s3cr3t-Passw0rd and more ", "pass: [REDACTED] and more "},
+		{"no trailing space", "no trailing "},
+		{"", ""},
+	} {
+		got, _ := r.Partial(tc.in)
+		if got != tc.want {
+			t.Errorf("Partial(%q) = %q, want %q", tc.in, got, tc.want)
+		}
+		whole, _ := r.String(tc.in)
+		if !strings.HasPrefix(whole, got) {
+			t.Errorf("Partial(%q) = %q is not a prefix of String's %q", tc.in, got, whole)
+		}
+	}
+}

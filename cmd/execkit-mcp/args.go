@@ -241,8 +241,10 @@ func (a *args) seconds(name string) (time.Duration, bool, error) {
 	if len(v) == 0 || !(v[0] == '-' || (v[0] >= '0' && v[0] <= '9')) || json.Unmarshal(v, &f) != nil {
 		return 0, false, a.typeError(name, "a number of seconds")
 	}
-	if math.IsNaN(f) || f <= 0 {
-		return 0, false, argErrorf("Argument %s of %s must be more than 0 seconds.", name, a.tool)
+	// Below a millisecond nothing could run: refused rather than a
+	// timed_out result for a command that never had a chance.
+	if math.IsNaN(f) || f < 0.001 {
+		return 0, false, argErrorf("Argument %s of %s must be at least 0.001 seconds.", name, a.tool)
 	}
 	if f > 100*365*24*3600 {
 		f = 100 * 365 * 24 * 3600 // clamped below anyway

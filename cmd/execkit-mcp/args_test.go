@@ -56,8 +56,8 @@ func TestDecodeArgs(t *testing.T) {
 func TestArgGetters(t *testing.T) {
 	a, err := decodeArgs(rawRequest("t", `{
 		"s": "text", "n": 42, "f": 1.5, "big": 1e300, "neg": -3, "b": true,
-		"list": ["a", "b"], "map": {"K": "v"}, "secs": 0.25, "whole": 2.0
-	}`), []string{"s", "n", "f", "big", "neg", "b", "list", "map", "secs", "whole"})
+		"list": ["a", "b"], "map": {"K": "v"}, "secs": 0.25, "whole": 2.0, "tiny": 1e-9
+	}`), []string{"s", "n", "f", "big", "neg", "b", "list", "map", "secs", "whole", "tiny"})
 	require.NoError(t, err)
 
 	s, err := a.str("s", true)
@@ -89,7 +89,9 @@ func TestArgGetters(t *testing.T) {
 	assert.True(t, set)
 	assert.Equal(t, 250*time.Millisecond, d)
 	_, _, err = a.seconds("neg")
-	assert.ErrorContains(t, err, "more than 0 seconds")
+	assert.EqualError(t, err, "Argument neg of t must be at least 0.001 seconds.")
+	_, _, err = a.seconds("tiny")
+	assert.EqualError(t, err, "Argument tiny of t must be at least 0.001 seconds.")
 	_, _, err = a.seconds("b")
 	assert.ErrorContains(t, err, "must be a number of seconds, not a boolean")
 

@@ -61,9 +61,12 @@ func TestToolsAndInstructions(t *testing.T) {
 	init.Params.ClientInfo = mcp.Implementation{Name: "again", Version: "1"}
 	res, err := s.c.Initialize(ctx, init)
 	require.NoError(t, err)
-	assert.Contains(t, res.Instructions, "session_create")
-	assert.Contains(t, res.Instructions, "session_output")
-	assert.Contains(t, res.Instructions, "budget")
+	for _, name := range names {
+		assert.Contains(t, res.Instructions, name, "the instructions say what each tool is for")
+	}
+	for _, word := range []string{"budget", `"ssh"`, `"docker"`, "on_timeout", "workspace", "tty"} {
+		assert.Contains(t, res.Instructions, word)
+	}
 	assert.Equal(t, "execkit", res.ServerInfo.Name)
 	assert.NotNil(t, res.Capabilities.Logging, "the server declares logging, for the exec transcripts")
 }
@@ -180,6 +183,13 @@ func TestTimeoutsAreClamped(t *testing.T) {
 	short := s.exec(id, "sleep 5", map[string]any{"timeout_s": 0.3})
 	assert.Equal(t, true, short["timed_out"])
 	assert.Less(t, short["duration_ms"].(float64), 4000.0)
+
+	// A job_output wait is under the same ceiling.
+	job := ok(t, s.call("job_start", map[string]any{"session_id": id, "command": "sleep 30"}))["job_id"]
+	start = time.Now()
+	out := ok(t, s.call("job_output", map[string]any{"session_id": id, "job_id": job, "until": "never printed", "wait_ms": 600000}))
+	assert.Less(t, time.Since(start), 15*time.Second, "wait_ms above the ceiling is clamped")
+	assert.Equal(t, true, out["running"])
 }
 
 func TestLogAndProgressNotifications(t *testing.T) {
@@ -228,6 +238,20 @@ func TestLogAndProgressNotifications(t *testing.T) {
 		}
 	}
 	assert.True(t, sawOutput, "progress carries the output so far")
+
+	// A prompt with no newline yet shows too: that is where a stuck
+	// command waits.
+	s.clearNotifications()
+	res = s.callCtx(ctx, "session_exec", map[string]any{"session_id": id, "command": "printf 'Continue? [y/N] '; sleep 1.3"},
+		&mcp.Meta{ProgressToken: "tok-2"})
+	assert.Equal(t, "Continue? [y/N] ", ok(t, res)["stdout"])
+	sawPrompt := false
+	for _, p := range s.notifications("notifications/progress") {
+		if strings.HasSuffix(p.Params.AdditionalFields["message"].(string), "\nContinue? [y/N] ") {
+			sawPrompt = true
+		}
+	}
+	assert.True(t, sawPrompt, "progress shows the unfinished line a command waits on: %v", s.notifications("notifications/progress"))
 
 	// No token, no progress.
 	s.clearNotifications()
@@ -295,7 +319,10 @@ func TestMaxSessions(t *testing.T) {
 }
 
 func TestIdleSessionsAreReaped(t *testing.T) {
-	s := start(t, startOpts{env: map[string]string{"EXECKIT_MCP_SESSION_TTL": "1"}})
+	auditPath := filepath.Join(t.TempDir(), "audit.jsonl")
+	s := start(t, startOpts{env: map[string]string{"EXECKIT_MCP_SESSION_TTL": "1", "EXECKIT_MCP_AUDIT": auditPath}})
+	destroyed := s.create(nil)
+	ok(t, s.call("session_destroy", map[string]any{"session_id": destroyed}))
 	id := s.create(nil)
 	res := s.exec(id, "sleep 1000 >/dev/null 2>&1 & echo $!", nil)
 	pid, err := strconv.Atoi(strings.TrimSpace(res["stdout"].(string)))
@@ -310,6 +337,16 @@ func TestIdleSessionsAreReaped(t *testing.T) {
 	msg := toolErr(t, s.call("session_exec", map[string]any{"session_id": id, "command": "true"}))
 	assert.Contains(t, msg, "unknown session")
 	assert.Contains(t, s.stderr.String(), "closed session "+id)
+
+	// The audit log says why each session closed.
+	reasons := map[string]string{}
+	for _, l := range auditLines(t, auditPath) {
+		if l["type"] == "close" {
+			reasons[l["session"].(string)], _ = l["reason"].(string)
+		}
+	}
+	assert.Equal(t, "the session was destroyed", reasons[destroyed])
+	assert.Regexp(t, `^idle for \d+s, past the manager's 1s TTL$`, reasons[id])
 }
 
 // TestShutdownKillsSessions: when the client goes away (stdin closes) or
@@ -333,6 +370,8 @@ func TestShutdownKillsSessions(t *testing.T) {
 				lines := auditLines(t, auditPath)
 				return len(lines) > 0 && lines[len(lines)-1]["type"] == "close"
 			}, 10*time.Second, 50*time.Millisecond, "the sessions are closed, and the audit log says so")
+			lines := auditLines(t, auditPath)
+			assert.Equal(t, "the manager was closed", lines[len(lines)-1]["reason"], "and why")
 		})
 	}
 }
@@ -355,18 +394,28 @@ func TestConcurrentSessions(t *testing.T) {
 		wg.Add(1)
 		go func() {
 			defer wg.Done()
+			// Only assert here: require's FailNow must not run off the
+			// test's goroutine.
+			txt := func(r *mcp.CallToolResult) string {
+				if len(r.Content) == 0 {
+					return ""
+				}
+				tc, _ := r.Content[0].(mcp.TextContent)
+				return tc.Text
+			}
 			res := s.call("session_create", map[string]any{"transport": "local"})
-			if !assert.False(t, res.IsError, text(t, res)) {
+			var created map[string]any
+			if !assert.False(t, res.IsError, txt(res)) || !assert.NoError(t, json.Unmarshal([]byte(txt(res)), &created)) {
 				return
 			}
-			var created map[string]any
-			require.NoError(t, json.Unmarshal([]byte(text(t, res)), &created))
-			id := created["session_id"].(string)
+			id, _ := created["session_id"].(string)
 			for j := 0; j < 3; j++ {
 				cmd := fmt.Sprintf("export N=%d; sleep 0.3; echo $N-%d", i, j)
 				r := s.call("session_exec", map[string]any{"session_id": id, "command": cmd})
 				var got map[string]any
-				require.NoError(t, json.Unmarshal([]byte(text(t, r)), &got))
+				if !assert.NoError(t, json.Unmarshal([]byte(txt(r)), &got)) {
+					return
+				}
 				assert.Equal(t, fmt.Sprintf("%d-%d\n", i, j), got["stdout"], "each session keeps its own output")
 			}
 			assert.False(t, s.call("session_destroy", map[string]any{"session_id": id}).IsError)
@@ -560,7 +609,7 @@ func TestHostileInputs(t *testing.T) {
 		{"env number value", "session_create", map[string]any{"env": map[string]any{"X": 1}}, `"X" is a number`},
 		{"env not an object", "session_create", map[string]any{"env": "X=1"}, "must be an object of string values"},
 		{"timeout string", "session_create", map[string]any{"timeout_s": "10"}, "must be a number of seconds, not a string"},
-		{"timeout negative", "session_create", map[string]any{"timeout_s": -1}, "more than 0"},
+		{"timeout negative", "session_create", map[string]any{"timeout_s": -1}, "at least 0.001 seconds"},
 		{"arguments an array", "session_create", []any{"local"}, "must be a JSON object"},
 		// session_exec
 		{"exec without session_id", "session_exec", map[string]any{"command": "ls"}, "needs the argument session_id"},
@@ -588,7 +637,8 @@ func TestHostileInputs(t *testing.T) {
 		{"budget regex too long", "session_exec", with(map[string]any{"budget": map[string]any{"grep": map[string]any{"pattern": strings.Repeat("a", 5000)}}}), "grep.pattern"},
 		{"budget negative max_chars", "session_exec", with(map[string]any{"budget": map[string]any{"max_chars": -1}}), "max_chars"},
 		{"timeout_s string", "session_exec", with(map[string]any{"timeout_s": "5"}), "timeout_s of session_exec must be a number of seconds"},
-		{"timeout_s zero", "session_exec", with(map[string]any{"timeout_s": 0}), "more than 0"},
+		{"timeout_s zero", "session_exec", with(map[string]any{"timeout_s": 0}), "at least 0.001 seconds"},
+		{"timeout_s a nanosecond", "session_exec", with(map[string]any{"timeout_s": 1e-9}), "at least 0.001 seconds"},
 		{"stdin number", "session_exec", with(map[string]any{"stdin": 3}), "stdin of session_exec must be a string"},
 		{"on_timeout Continue", "session_exec", with(map[string]any{"on_timeout": "Continue"}), `"Continue"`},
 		{"on_timeout unknown", "session_exec", with(map[string]any{"on_timeout": "later"}), `must be interrupt or continue, not "later"`},

@@ -30,7 +30,7 @@ func (a *app) jobStart() server.ServerTool {
 		mcp.WithDescription("Start a long-running or interactive process (a dev server, a watcher, a REPL, a long build) in a session and return its job_id at once. It starts in the session's working directory with its exported variables. Read its output with job_output, write to it with job_input, stop it with job_signal. Jobs end with their session."),
 		sessionIDOption(),
 		mcp.WithString("command", mcp.Required(), mcp.Description("The shell command to run as a job.")),
-		mcp.WithBoolean("tty", mcp.Description("Give the job a terminal, for programs that need one (python3 -i, psql, REPLs); local sessions only. Default false: separate stdout and stderr.")),
+		mcp.WithBoolean("tty", mcp.Description("Give the job a terminal, for programs that need one (python3 -i, psql, REPLs), on every transport. Default false: separate stdout and stderr.")),
 		mcp.WithDestructiveHintAnnotation(true),
 		mcp.WithOpenWorldHintAnnotation(true),
 	)
@@ -96,6 +96,7 @@ func (a *app) handleJobOutput(ctx context.Context, req mcp.CallToolRequest) (*mc
 	if set {
 		wait = time.Duration(ms) * time.Millisecond
 	}
+	wait = min(wait, a.st.timeoutMax) // the operator's ceiling on any wait
 	until, err := args.str("until", false)
 	if err != nil {
 		return toolError(err), nil

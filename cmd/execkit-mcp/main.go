@@ -9,7 +9,7 @@
 //	execkit-mcp --version
 //	execkit-mcp setup claude|cursor|gemini   print the client config block
 //	execkit-mcp doctor                       check the operator settings
-//	execkit-mcp verify PATH                  check an audit log's hash chain
+//	execkit-mcp verify [--tip SEQ:HASH] PATH  check an audit log's hash chain
 //	execkit-mcp watch [--follow|--serve] PATH  view the audit log live
 //
 // Operator settings come from EXECKIT_MCP_* environment variables only,
@@ -42,7 +42,8 @@ const usage = `usage:
   execkit-mcp --version                    print the version
   execkit-mcp setup claude|cursor|gemini   print the config block for a client (edits nothing)
   execkit-mcp doctor                       show what each operator setting resolves to
-  execkit-mcp verify PATH                  check the hash chain of an audit file (or of each file in a directory)
+  execkit-mcp verify [--tip SEQ:HASH] PATH  check the hash chain of an audit file (or of each file in a directory),
+                                           and against a tip an earlier verify printed
   execkit-mcp watch [--follow|--serve] PATH  view the audit log live, read-only (watch --help)
 `
 

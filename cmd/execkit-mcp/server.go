@@ -154,14 +154,16 @@ func (a *app) instructions() string {
 	return strings.TrimSpace(fmt.Sprintf(`
 execkit gives you persistent shell sessions with structured results.
 
-1. session_create {"transport": "local"} returns a session_id. Keep it: the shell keeps its working directory, exported variables, functions and aliases from one call to the next, like a terminal.
+1. session_create {"transport": "local"} returns a session_id. Keep it: the shell keeps its working directory, exported variables, functions and aliases from one call to the next, like a terminal. Other transports, as the operator allows: {"transport": "ssh", "host", "user", ...} for a remote host, {"transport": "docker", "container"} for a running container.
 2. session_exec {"session_id", "command"} runs one command and returns JSON: stdout and stderr (separate), exit_code, cwd, duration_ms, and truncated / timed_out when they apply. A nonzero exit_code is a normal result, not an error.
 3. Commands read no input (stdin is empty unless you pass "stdin") and pagers, editors and prompts are disabled, so interactive programs fail fast instead of hanging. Prefer non-interactive flags.
 4. Long output: pass a budget, e.g. {"keep": {"mode": "tail", "n": 50}} or {"grep": {"pattern": "error|FAIL", "context": 2}} or {"max_chars": 4000}. When a result has output_id, session_output re-reads that command's full output with another budget; do not run the command again.
-5. A command running longer than timeout_s (at most %d s here) is interrupted and the session stays usable.
-6. Commands may be refused by the operator's policy; the error names the rule. Do not try to get around it.
-7. Secrets in output appear as [REDACTED].
-8. session_list shows your sessions; session_destroy closes one you no longer need. At most %d sessions can be open; idle sessions are closed %s.`,
+5. A command running longer than timeout_s (at most %d s here) is interrupted and the session stays usable. With "on_timeout": "continue" it goes on as a job instead (the result has job_id).
+6. Jobs, for servers, watchers and interactive programs (a REPL, a prompt that needs answers): job_start {"session_id", "command"} (add "tty": true for a terminal) returns a job_id at once; job_output reads what it printed since the last read (wait_ms and until wait for more), job_input types into it, job_signal stops it. A session with a running job is not closed as idle.
+7. Undo for files: create the session with "workspace" (a directory) to use session_checkpoint (save the files' state), session_checkpoints (list) and session_restore (go back); "auto_snapshot": true saves one before each command that may change files. Results then say which files a command created, modified or deleted.
+8. Commands may be refused by the operator's policy; the error names the rule. Do not try to get around it.
+9. Secrets in output appear as [REDACTED].
+10. session_list shows your sessions; session_destroy closes one you no longer need. At most %d sessions can be open; idle sessions are closed %s.`,
 		int(a.st.timeoutMax/time.Second), a.st.maxSessions, ttl))
 }
 

@@ -93,10 +93,21 @@ func shellQuote(s string) string {
 	return q
 }
 
-// verify checks audit files: one, or each *.jsonl in a directory.
+// verify checks audit files: one, or each *.jsonl in a directory. With
+// --tip SEQ:HASH (as an earlier verify printed it) a single file is also
+// checked against that recorded tip.
 func verify(argv []string, stdout, stderr io.Writer) int {
-	if len(argv) != 1 {
-		fmt.Fprint(stderr, "execkit-mcp: verify needs one PATH (an audit file or directory)\n"+usage)
+	var recorded *audit.Tip
+	if len(argv) == 3 && argv[0] == "--tip" {
+		t, err := audit.ParseTip(argv[1])
+		if err != nil {
+			fmt.Fprintf(stderr, "execkit-mcp: %v\n", err)
+			return 2
+		}
+		recorded, argv = &t, argv[2:]
+	}
+	if len(argv) != 1 || strings.HasPrefix(argv[0], "-") {
+		fmt.Fprint(stderr, "execkit-mcp: verify needs one PATH (an audit file or directory), after --tip SEQ:HASH if given\n"+usage)
 		return 2
 	}
 	path := argv[0]
@@ -113,20 +124,31 @@ func verify(argv []string, stdout, stderr io.Writer) int {
 			return 1
 		}
 		files = matches
+		if recorded != nil {
+			fmt.Fprintf(stderr, "execkit-mcp: --tip checks one file, and %s is a directory\n", path)
+			return 2
+		}
 	}
 	code := 0
 	for _, f := range files {
-		n, err := audit.Verify(f)
+		var tip audit.Tip
+		if recorded != nil {
+			tip, err = audit.VerifyAgainst(f, *recorded)
+		} else {
+			tip, err = audit.VerifyTip(f)
+		}
 		var ce *audit.ChainError
 		switch {
 		case errors.As(err, &ce):
-			fmt.Fprintf(stdout, "FAIL %s: %d events verified, then line %d: %s\n", f, n, ce.Line, ce.Reason)
+			fmt.Fprintf(stdout, "FAIL %s: %d events verified, then line %d: %s\n", f, tip.Events, ce.Line, ce.Reason)
 			code = 1
 		case err != nil:
 			fmt.Fprintf(stdout, "FAIL %s: %v\n", f, err)
 			code = 1
 		default:
-			fmt.Fprintf(stdout, "ok   %s: %d events, chain intact\n", f, n)
+			// The tip, to keep elsewhere: the chain cannot vouch for its
+			// own last line, a later --tip check can.
+			fmt.Fprintf(stdout, "ok   %s: %d events, chain intact, tip %s\n", f, tip.Events, tip)
 		}
 	}
 	return code

@@ -70,8 +70,7 @@ func sessionIDOption() mcp.ToolOption {
 // --- session_create ---
 
 // transportSpec is one value of session_create's transport argument: the
-// arguments only it takes, and how it opens a session (nil: not supported
-// yet). Wiring in a transport is filling in open.
+// arguments only it takes, and how it opens a session.
 type transportSpec struct {
 	args []string
 	open func(ctx context.Context, st *settings, a *args, cfg *execkit.Config, opts []execkit.Option) (*execkit.Session, error)
@@ -378,7 +377,7 @@ func (a *app) handleExec(ctx context.Context, req mcp.CallToolRequest) (*mcp.Cal
 		return toolError(err), nil
 	}
 	if req.Params.Meta != nil && req.Params.Meta.ProgressToken != nil {
-		p := a.startProgress(ctx, req.Params.Meta.ProgressToken)
+		p := a.startProgressOf(&progress{a: a, ctx: ctx, token: req.Params.Meta.ProgressToken, partial: s.Partial})
 		defer p.stop()
 		opts.OnOutput = p.write
 	}
@@ -463,6 +462,9 @@ type progress struct {
 	// (instead of tail and total), and how long the call may wait.
 	peek func() (int, string)
 	wait time.Duration
+	// partial, for session_exec: the lines the command is still writing
+	// (a prompt waiting for input shows only there).
+	partial func() (stdout, stderr string)
 
 	done chan struct{}
 	wg   sync.WaitGroup
@@ -472,10 +474,6 @@ type progress struct {
 var progressEvery = 500 * time.Millisecond
 
 const progressTail = 1024
-
-func (a *app) startProgress(ctx context.Context, token mcp.ProgressToken) *progress {
-	return a.startProgressOf(&progress{a: a, ctx: ctx, token: token})
-}
 
 func (a *app) startProgressOf(p *progress) *progress {
 	p.start, p.done = time.Now(), make(chan struct{})
@@ -532,6 +530,19 @@ func (p *progress) send() {
 		p.mu.Lock()
 		tail, total := string(p.tail), p.total
 		p.mu.Unlock()
+		if p.partial != nil {
+			// Unfinished lines last, as a terminal would show them.
+			o, e := p.partial()
+			for _, part := range []string{e, o} {
+				if part != "" {
+					if tail != "" && !strings.HasSuffix(tail, "\n") {
+						tail += "\n"
+					}
+					tail += part
+					total += int64(len(part))
+				}
+			}
+		}
 		params["message"] = fmt.Sprintf("running for %.1fs, no output yet", elapsed.Seconds())
 		if total > 0 {
 			params["message"] = fmt.Sprintf("running for %.1fs, %d bytes of output so far:\n%s", elapsed.Seconds(), total, strings.ToValidUTF8(clipTail(tail, progressTail), ""))
