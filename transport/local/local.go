@@ -44,15 +44,19 @@ func (t *Transport) command(ctx context.Context, c *transport.Command) (*exec.Cm
 	cmd := exec.CommandContext(ctx, c.Argv[0], c.Argv[1:]...)
 	cmd.Env = append(os.Environ(), c.Env...)
 	cmd.Dir = c.Dir
-	// Its own process group, so the session can signal the shell and its
-	// foreground children together without touching this process; killed
+	// Its own session, hence its own process group: the session can signal
+	// the shell and its foreground children together without touching this
+	// process, and the shell has no controlling terminal even when we do.
+	// (With only a process group of its own, an interactive shell would be
+	// a background job of our terminal and stop itself at start; and a
+	// program opening /dev/tty would wait on the user's terminal.) Killed
 	// with us if we die.
-	cmd.SysProcAttr = &syscall.SysProcAttr{Setpgid: true, Pdeathsig: syscall.SIGKILL}
+	cmd.SysProcAttr = &syscall.SysProcAttr{Setsid: true, Pdeathsig: syscall.SIGKILL}
 	return cmd, nil
 }
 
-// Start starts c with three pipes. The process is its own process-group
-// leader.
+// Start starts c with three pipes. The process leads its own session and
+// process group, with no controlling terminal.
 func (t *Transport) Start(ctx context.Context, c *transport.Command) (transport.Process, error) {
 	t.mu.Lock()
 	closed := t.closed
