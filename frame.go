@@ -80,37 +80,52 @@ type dialect struct {
 	prefix string // how builtins are called past user functions
 	eval   string // how the command is evaluated
 	null   string // the redirection giving the command /dev/null as stdin
+	// resetHooks empties what an interactive shell runs or expands between
+	// commands (PROMPT_COMMAND, the prompts): set by a command, it would
+	// run after the trailer has reported the cwd, change state behind the
+	// result's back, and get past the policy fence.
+	resetHooks string
 	// inputFrom redirects a command's stdin from data; nil: a here-document.
 	inputFrom func(data string) string
 }
 
 var bashDialect = dialect{
-	kind:   kindBash,
-	out:    "253",
-	err:    "254",
-	prefix: "builtin ",
-	eval:   `\eval `,
-	null:   " <&252",
+	kind:       kindBash,
+	out:        "253",
+	err:        "254",
+	prefix:     `\builtin `,
+	eval:       `\eval `,
+	null:       " <&252",
+	resetHooks: `PS0= PS1= PS2=;\builtin unset PROMPT_COMMAND;`,
 	init: `PS1='' PS2='' PS0='' PS4='+ '; unset PROMPT_COMMAND HISTFILE MAILCHECK; set +o history +H +m
 exec 253>&1 254>&2 252</dev/null
 `,
 	inputFrom: func(data string) string {
 		// Process substitution gives the command exactly these bytes.
-		return " < <(builtin printf %s " + quote(data) + ")"
+		return " < <(\\builtin printf %s " + quote(data) + ")"
 	},
 }
 
 var posixDialect = dialect{
-	kind:   kindPOSIX,
-	out:    "8",
-	err:    "9",
-	prefix: "command ",
-	eval:   `\command eval `,
-	null:   " </dev/null",
+	kind:       kindPOSIX,
+	out:        "8",
+	err:        "9",
+	prefix:     `\command `,
+	eval:       `\command eval `,
+	null:       " </dev/null",
+	resetHooks: `PS1= PS2=;`,
 	init: `PS1='' PS2='' PS4='+ '; unset PROMPT_COMMAND HISTFILE MAILCHECK ENV; set +m 2>/dev/null
 exec 8>&1 9>&2
 `,
 }
+
+// posixBatchDialect is posixDialect for a shell that runs non-interactively
+// (busybox ash).
+var posixBatchDialect = func() dialect {
+	d := posixDialect
+	d.resetHooks = ""
+	return d
+}()
 
 // quote single-quotes s for any POSIX shell. Hand-written rather than
 // syntax.Quote: that one picks $'...' for control bytes, which dash and
@@ -157,7 +172,7 @@ func (d *dialect) frameLine(command, input, s, e string) string {
 // final ” leaves $_ empty rather than e.
 func (d *dialect) trailer(e string) string {
 	return "{ " + d.prefix + `printf '\036EKE%s\036%s:%s\n\036EKT%s\036' ` + e + ` "$?" "${PWD-}" ` + e + ` >&` + d.out + ";" +
-		d.prefix + `printf '\036EKE%s\036%s' ` + e + ` '' >&` + d.err + "; } 2>/dev/null"
+		d.resetHooks + d.prefix + `printf '\036EKE%s\036%s' ` + e + ` '' >&` + d.err + "; } 2>/dev/null"
 }
 
 // recoveryLine asks the shell for an end marker with nonce r after an

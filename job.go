@@ -441,7 +441,7 @@ func (s *Session) Start(ctx context.Context, command string, opts *JobOptions) (
 		return nil, fmt.Errorf("execkit: the job did not start: %w", sctx.Err())
 	}
 	s.touch()
-	s.emit(&Event{Type: "job_start", Command: j.command, Cwd: cwd, Job: &JobEvent{ID: j.id, TTY: j.tty}})
+	s.emit(&Event{Type: "job_start", Command: j.command, Cwd: s.redactText(clean.String(cwd)), Job: &JobEvent{ID: j.id, TTY: j.tty}})
 	return j, nil
 }
 

@@ -35,7 +35,7 @@ type storedOutput struct {
 	meta    Result // everything but the streams
 	stdout  *spool
 	stderr  *spool
-	binary  [2]bool
+	binary  [2]string // per stream: its binary summary, or "" for text
 	dropped bool // part of the output exceeded the cap and is not kept
 }
 
@@ -52,7 +52,7 @@ func (st *outputStore) newCapture() (*spool, *spool) {
 }
 
 // add keeps a finished command's output and returns its id.
-func (st *outputStore) add(meta Result, out, errs *spool, binary [2]bool) string {
+func (st *outputStore) add(meta Result, out, errs *spool, binary [2]string) string {
 	st.mu.Lock()
 	defer st.mu.Unlock()
 	st.seq++

@@ -254,7 +254,7 @@ func Open(ctx context.Context, t transport.Transport, cfg *Config, opts ...Optio
 		return nil, err
 	}
 	s.lastUsed = time.Now()
-	s.emit(&Event{Type: "open", Cwd: s.cwd})
+	s.emit(&Event{Type: "open", Cwd: s.Cwd()})
 	return s, nil
 }
 
@@ -354,6 +354,10 @@ func (s *Session) handshake(ctx context.Context, env, dir string) error {
 	if len(rest) > 0 && rest[0] == "bash" {
 		s.d = &bashDialect
 		rest = rest[1:]
+	} else if !s.interactive {
+		// A non-interactive sh shows no prompts, and an assignment to a
+		// readonly PS1 would end it: nothing to reset.
+		s.d = &posixBatchDialect
 	}
 	if len(rest) > 0 {
 		if remote, err := strconv.ParseInt(rest[0], 10, 64); err == nil {
@@ -417,11 +421,14 @@ func (s *Session) ID() string { return s.id }
 // Transport returns the transport's kind: "local", "ssh" or "docker".
 func (s *Session) Transport() string { return s.t.Kind() }
 
-// Cwd returns the shell's working directory after the last command.
+// Cwd returns the shell's working directory after the last command, as
+// results show it: cleaned and redacted like output, since a directory's
+// name is whatever a command chose (escape sequences, a token).
 func (s *Session) Cwd() string {
 	s.mu.Lock()
-	defer s.mu.Unlock()
-	return s.cwd
+	cwd := s.cwd
+	s.mu.Unlock()
+	return s.redactText(clean.String(cwd))
 }
 
 // LastUsed returns when the session last started or finished a call.
@@ -527,6 +534,9 @@ func (s *Session) Exec(ctx context.Context, command string, opts *ExecOptions) (
 	}
 	if err := s.fence.Check(command); err != nil {
 		s.emit(&Event{Type: "blocked", Command: s.redactText(command), Error: s.redactText(err.Error())})
+		return nil, err
+	}
+	if err := s.d.guard(command); err != nil { // guard.go
 		return nil, err
 	}
 	timeout := s.timeout
@@ -724,7 +734,7 @@ func (s *Session) execFramed(ctx context.Context, command, input string, cb *com
 				// interactive shell would run the rest of the line, stdin
 				// data included, as commands.
 				if !s.waitStarted(fo, fe) {
-					ended = "the shell did not start the command in time (still reading it), so the shell was killed"
+					ended = "the shell did not start the command in time (still reading it, or the frame's start marker was lost), so the shell was killed"
 					s.kill()
 					s.waitStreams()
 					goto finished
@@ -765,7 +775,7 @@ func (s *Session) execFramed(ctx context.Context, command, input string, cb *com
 			case 3:
 				// Still no marker: the shell itself is stuck (a builtin
 				// loop that ignores INT). Nothing short of killing it helps.
-				ended = "the command could not be interrupted (a shell loop that ignores SIGINT), so the shell was killed"
+				ended = "the command could not be interrupted and the frame's end marker never came (a shell loop that ignores SIGINT, or a command that disabled what the framing uses), so the shell was killed"
 				s.kill()
 				s.waitStreams()
 				goto finished
@@ -784,9 +794,14 @@ finished:
 	s.errs.clear(fe)
 	res := &Result{Duration: dur, TimedOut: timedOut}
 	var outRep, errRep StreamReport
-	var bin [2]bool
-	res.Stdout, outRep, bin[0] = so.finish()
-	res.Stderr, errRep, bin[1] = se.finish()
+	var bin [2]string // the summary of a binary stream, kept for Output
+	var isBin bool
+	if res.Stdout, outRep, isBin = so.finish(); isBin {
+		bin[0] = res.Stdout
+	}
+	if res.Stderr, errRep, isBin = se.finish(); isBin {
+		bin[1] = res.Stderr
+	}
 	res.Redacted = so.red.Count() + se.red.Count()
 	res.Truncated = so.shaper.truncated || se.shaper.truncated || (s.store.keep > 0 && (sout.dropped || serr.dropped))
 	if cb.set {
@@ -919,6 +934,10 @@ func (s *Session) Output(id string, b *Budget) (*Result, error) {
 		io.Copy(sh, r)
 		text, rep := sh.finish()
 		reps[i], trunc[i] = rep, sh.truncated
+		if so.binary[i] != "" {
+			// Shown as the result showed it, not as pages of garbage.
+			text, trunc[i] = so.binary[i], true
+		}
 		if i == 0 {
 			res.Stdout = text
 		} else {

@@ -1,0 +1,123 @@
+package execkit
+
+import (
+	"context"
+	"errors"
+	"os"
+	"path/filepath"
+	"testing"
+	"time"
+
+	"github.com/execkit/execkit/internal/fixture"
+	"github.com/stretchr/testify/assert"
+	"github.com/stretchr/testify/require"
+)
+
+// A command that would take away what the frame relies on is refused before
+// it runs, with a reason; without the guard each of these leaves the
+// session waiting for an end marker until its timeout kills the shell.
+func TestGuardRefusesWhatWouldBreakTheFrame(t *testing.T) {
+	bash := map[string]string{
+		"builtin() { :; }":             "function named builtin",
+		"function eval { :; }":         "function named eval",
+		"printf() { echo x; }; true":   "function named printf",
+		"enable -n printf":             "disable the printf builtin",
+		"enable -n -- 'builtin'":       "disable the builtin builtin",
+		"exec 253>/dev/null":           "descriptor 253",
+		"exec 254>&-":                  "descriptor 254",
+		"exec 252<&-":                  "descriptor 252",
+		"alias '{=echo'":               `alias "{"`,
+		"true && { exec 253>&-; }":     "descriptor 253",
+		"if true; then exec 254>x; fi": "descriptor 254",
+	}
+	posix := map[string]string{
+		"command() { :; }":   "function named command",
+		"exec 9>lockfile":    "descriptor 9",
+		"exec 8>&-":          "descriptor 8",
+		"alias }=echo; true": `alias "}"`,
+	}
+	eachShell(t, func(t *testing.T, sh fixture.Shell, s *Session) {
+		dir := t.TempDir()
+		run(t, s, "cd "+dir, nil)
+		cases := posix
+		if sh.Bash {
+			cases = bash
+		}
+		for cmd, want := range cases {
+			ctx, cancel := context.WithTimeout(context.Background(), 20*time.Second)
+			res, err := s.Exec(ctx, cmd+"; touch ran", nil)
+			cancel()
+			var ce *CommandError
+			require.ErrorAs(t, err, &ce, "%q must be refused, got %+v", cmd, res)
+			assert.Contains(t, ce.Reason, want, cmd)
+			assert.NoFileExists(t, filepath.Join(dir, "ran"), "nothing of %q runs", cmd)
+		}
+		// The session is untouched, and what looks alike but is harmless runs.
+		for _, cmd := range []string{
+			"exec 7>/dev/null; echo ok",
+			"echo enable -n printf; echo builtin eval printf command exec alias; echo ok",
+			"alias ll='ls -l'; echo ok",
+			"f() { command -v ls >/dev/null; echo ok; }; f",
+			"exec 2>&1; echo ok",
+		} {
+			res := run(t, s, cmd, nil)
+			assert.Contains(t, res.Stdout, "ok", cmd)
+		}
+		if sh.Bash {
+			assert.Equal(t, "ok\n", run(t, s, "enable -n kill; enable kill; echo ok", nil).Stdout, "enable of other builtins is fine")
+		}
+		assert.Equal(t, "alive\n", run(t, s, "echo alive", nil).Stdout)
+	})
+}
+
+// Hooks an interactive shell runs or expands between commands cannot
+// change state behind the result's back or run anything after it.
+func TestPromptHooksAreReset(t *testing.T) {
+	eachShell(t, func(t *testing.T, sh fixture.Shell, s *Session) {
+		dir := t.TempDir()
+		run(t, s, "cd "+dir, nil)
+		hooks := []string{`PS1='$(touch ps1)'`, `PS2='$(touch ps2)'`}
+		if sh.Bash {
+			hooks = append(hooks, `PROMPT_COMMAND='cd /; touch pc'`, `PS0='$(touch ps0)'`, `PROMPT_COMMAND=('cd /' 'touch pca')`)
+		}
+		for _, h := range hooks {
+			res := run(t, s, h, nil)
+			assert.Equal(t, dir, res.Cwd, h)
+			res = run(t, s, "pwd", nil)
+			assert.Equal(t, dir+"\n", res.Stdout, "after %s the next command runs where the last result said", h)
+			entries, err := os.ReadDir(dir)
+			require.NoError(t, err)
+			assert.Empty(t, entries, "after %s nothing ran between commands", h)
+		}
+	})
+}
+
+// A directory's name is a command's to choose: it is shown cleaned and
+// redacted, never raw.
+func TestCwdIsCleanedAndRedacted(t *testing.T) {
+	s := open(t, &Config{Secrets: []string{"s3cr3t-d1r-name"}})
+	base := t.TempDir()
+	res := run(t, s, "cd "+base+" && mkdir -p \"$(printf 'x\\033]52;c;aGk=\\007\\033[2Jy')/s3cr3t-d1r-name\" && cd \"$_\"", nil)
+	assert.NotContains(t, res.Cwd, "\x1b", "no escape sequence in cwd")
+	assert.NotContains(t, res.Cwd, "s3cr3t-d1r-name")
+	assert.Equal(t, base+"/xy/[REDACTED]", res.Cwd)
+	assert.Equal(t, res.Cwd, s.Cwd())
+	// The shell really is in that directory: only what is shown changed.
+	assert.Equal(t, "[REDACTED]\n", run(t, s, "basename \"$PWD\"", nil).Stdout)
+	assert.Equal(t, "yes\n", run(t, s, "cd ../.. && [ \"$PWD\" = "+base+" ] && [ -d \"$(printf 'x\\033]52;c;aGk=\\007\\033[2Jy')\" ] && echo yes", nil).Stdout,
+		"the directory's real name has the escapes")
+}
+
+// Binary output read back through Output is summarised as the result was.
+func TestOutputOfBinaryIsSummarised(t *testing.T) {
+	s := open(t, &Config{MaxChars: 100})
+	res := run(t, s, "head -c 20000 /dev/urandom", nil)
+	require.NotEmpty(t, res.OutputID, "a summarised output is kept")
+	assert.Equal(t, "[binary output: 20000 bytes]\n", res.Stdout)
+	again, err := s.Output(res.OutputID, &Budget{MaxChars: 50000})
+	require.NoError(t, err)
+	assert.Equal(t, res.Stdout, again.Stdout)
+	assert.True(t, again.Truncated)
+	_, err = s.Output("out_999999", nil)
+	assert.True(t, errors.Is(err, ErrUnknownOutput))
+}
