@@ -447,3 +447,74 @@ func TestCheckpoints(t *testing.T) {
 		assert.Equal(t, c.kind, e.Kind, "%s: %s", name, e.Message)
 	}
 }
+
+// An argument refused at the C boundary (a NULL pointer, a length over 2 GiB)
+// still releases the call id it came with, as the header promises: the
+// registry ends each round with the calls it began with, and execkit_cancel
+// reports the id unknown.
+func TestRejectedArgumentsReleaseTheCall(t *testing.T) {
+	h := cID(openLocal(t, `{}`))
+	job, input := cText("job_1"), cText("x")
+	defer freeText(job)
+	defer freeText(input)
+	cases := []struct {
+		name string
+		call func(call callID) []byte
+	}{
+		{"exec NULL command", func(c callID) []byte { return takeAnswer(execkit_exec(h, nil, 5, nil, c)) }},
+		{"exec command over 2 GiB", func(c callID) []byte { return takeAnswer(execkit_exec(h, input, 1<<33, nil, c)) }},
+		{"job_start NULL command", func(c callID) []byte { return takeAnswer(execkit_job_start(h, nil, 5, nil, c)) }},
+		{"job_output NULL job", func(c callID) []byte { return takeAnswer(execkit_job_output(h, nil, nil, c)) }},
+		{"job_input NULL job", func(c callID) []byte { return takeAnswer(execkit_job_input(h, nil, input, 1, c)) }},
+		{"job_input NULL input", func(c callID) []byte { return takeAnswer(execkit_job_input(h, job, nil, 3, c)) }},
+		{"job_signal NULL job", func(c callID) []byte { return takeAnswer(execkit_job_signal(h, nil, nil, c)) }},
+	}
+	_, before := reg.counts()
+	for _, c := range cases {
+		t.Run(c.name, func(t *testing.T) {
+			for i := 0; i < 100; i++ {
+				call := execkit_call_new()
+				e := errorOf(t, c.call(call))
+				require.NotNil(t, e)
+				require.Equal(t, kindBadArgument, e.Kind, e.Message)
+				require.Zero(t, execkit_cancel(call), "the refused call's id is released: execkit_cancel finds nothing")
+			}
+			_, calls := reg.counts()
+			assert.Equal(t, before, calls, "no call id (a context and its cancel) stays in the registry")
+		})
+	}
+}
+
+// A call id passed twice, to a call that is running and to one refused at
+// the boundary, stays the running call's: the refusal neither releases nor
+// cancels it.
+func TestRejectedArgumentsLeaveABusyCallAlone(t *testing.T) {
+	h := openLocal(t, `{}`)
+	call := execkit_call_new()
+	done := make(chan []byte, 1)
+	go func() { done <- execJSON(h, "sleep 30", nil, uint64(call)) }()
+	require.Eventually(t, func() bool {
+		reg.mu.Lock()
+		defer reg.mu.Unlock()
+		c := reg.calls[uint64(call)]
+		return c != nil && c.busy
+	}, 10*time.Second, 5*time.Millisecond)
+	e := errorOf(t, takeAnswer(execkit_exec(cID(h), nil, 5, nil, call)))
+	require.NotNil(t, e)
+	assert.Equal(t, kindBadArgument, e.Kind)
+	select {
+	case answer := <-done:
+		t.Fatalf("the refused call ended the running one: %s", answer)
+	case <-time.After(200 * time.Millisecond):
+	}
+	assert.EqualValues(t, 1, execkit_cancel(call), "the running call still holds its id")
+	select {
+	case answer := <-done:
+		var r execkit.Result
+		mustOK(t, answer, &r)
+		assert.True(t, r.TimedOut, "cancel interrupts the running exec")
+	case <-time.After(20 * time.Second):
+		t.Fatal("cancel did not interrupt the running exec")
+	}
+	assert.Zero(t, execkit_cancel(call), "released when the running call returned")
+}

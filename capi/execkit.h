@@ -49,7 +49,8 @@
  *             interrupted as a timeout would interrupt it (its result has
  *             "timed_out": true and the session goes on), an open fails with
  *             kind "cancelled". Pass each call id to exactly one blocking
- *             call; it is released when that call returns.
+ *             call; it is released when that call returns, whatever it
+ *             answers (also when an argument is refused at once).
  */
 #ifndef EXECKIT_H
 #define EXECKIT_H

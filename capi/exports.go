@@ -16,7 +16,9 @@ import (
 )
 
 // Every export recovers from a panic and answers it as an "internal" error:
-// a panic crossing into C would abort the host process. The strings handed
+// a panic crossing into C would abort the host process. A blocking export
+// releases its call id on every path, that one and an argument refused
+// before the call begins included (see rejected). The strings handed
 // to C are C.CString copies (malloc'd), so C never holds a Go pointer.
 
 // onGoThread runs f on a goroutine of the Go runtime's own threads and waits
@@ -42,6 +44,15 @@ func onGoThread(f func() []byte) []byte {
 // execkit_free.
 func cString(b []byte) *C.char {
 	return (*C.char)(C.CBytes(append(b, 0)))
+}
+
+// rejected answers a blocking export whose arguments are refused before the
+// call begins. The call id is released all the same, as the header promises
+// ("released when that call returns"): otherwise its context would stay in
+// the registry for good.
+func rejected(call C.uint64_t, err error) *C.char {
+	reg.releaseCall(uint64(call))
+	return cString(failure(err))
 }
 
 // goString copies a NUL-terminated C string; NULL is empty.
@@ -104,6 +115,7 @@ func execkit_open(request *C.execkit_cchar, call C.uint64_t) (out *C.char) {
 	defer func() {
 		if r := recover(); r != nil {
 			out = cString(panicked(r))
+			reg.releaseCall(uint64(call))
 		}
 	}()
 	req := goString(request)
@@ -115,11 +127,12 @@ func execkit_exec(session C.uint64_t, command *C.execkit_cchar, commandLen C.siz
 	defer func() {
 		if r := recover(); r != nil {
 			out = cString(panicked(r))
+			reg.releaseCall(uint64(call))
 		}
 	}()
 	cmd, err := goBytes(command, commandLen, "command")
 	if err != nil {
-		return cString(failure(err))
+		return rejected(call, err)
 	}
 	opts := goString(options)
 	return cString(onGoThread(func() []byte { return execJSON(uint64(session), cmd, opts, uint64(call)) }))
@@ -180,11 +193,12 @@ func execkit_job_start(session C.uint64_t, command *C.execkit_cchar, commandLen 
 	defer func() {
 		if r := recover(); r != nil {
 			out = cString(panicked(r))
+			reg.releaseCall(uint64(call))
 		}
 	}()
 	cmd, err := goBytes(command, commandLen, "command")
 	if err != nil {
-		return cString(failure(err))
+		return rejected(call, err)
 	}
 	opts := goString(options)
 	return cString(onGoThread(func() []byte { return jobStartJSON(uint64(session), cmd, opts, uint64(call)) }))
@@ -205,10 +219,11 @@ func execkit_job_output(session C.uint64_t, jobID *C.execkit_cchar, options *C.e
 	defer func() {
 		if r := recover(); r != nil {
 			out = cString(panicked(r))
+			reg.releaseCall(uint64(call))
 		}
 	}()
 	if jobID == nil {
-		return cString(failure(argErrorf("job_id is NULL")))
+		return rejected(call, argErrorf("job_id is NULL"))
 	}
 	id, opts := string(goString(jobID)), goString(options)
 	return cString(onGoThread(func() []byte { return jobOutputJSON(uint64(session), id, opts, uint64(call)) }))
@@ -219,14 +234,15 @@ func execkit_job_input(session C.uint64_t, jobID *C.execkit_cchar, input *C.exec
 	defer func() {
 		if r := recover(); r != nil {
 			out = cString(panicked(r))
+			reg.releaseCall(uint64(call))
 		}
 	}()
 	if jobID == nil {
-		return cString(failure(argErrorf("job_id is NULL")))
+		return rejected(call, argErrorf("job_id is NULL"))
 	}
 	data, err := goBytes(input, inputLen, "input")
 	if err != nil {
-		return cString(failure(err))
+		return rejected(call, err)
 	}
 	id := string(goString(jobID))
 	return cString(onGoThread(func() []byte { return jobInputJSON(uint64(session), id, data, uint64(call)) }))
@@ -251,10 +267,11 @@ func execkit_job_signal(session C.uint64_t, jobID *C.execkit_cchar, signal *C.ex
 	defer func() {
 		if r := recover(); r != nil {
 			out = cString(panicked(r))
+			reg.releaseCall(uint64(call))
 		}
 	}()
 	if jobID == nil {
-		return cString(failure(argErrorf("job_id is NULL")))
+		return rejected(call, argErrorf("job_id is NULL"))
 	}
 	id, sig := string(goString(jobID)), "TERM"
 	if signal != nil {
@@ -268,6 +285,7 @@ func execkit_checkpoint(session C.uint64_t, label *C.execkit_cchar, call C.uint6
 	defer func() {
 		if r := recover(); r != nil {
 			out = cString(panicked(r))
+			reg.releaseCall(uint64(call))
 		}
 	}()
 	l := string(goString(label))
@@ -279,6 +297,7 @@ func execkit_checkpoints(session C.uint64_t, call C.uint64_t) (out *C.char) {
 	defer func() {
 		if r := recover(); r != nil {
 			out = cString(panicked(r))
+			reg.releaseCall(uint64(call))
 		}
 	}()
 	return cString(onGoThread(func() []byte { return checkpointsJSON(uint64(session), uint64(call)) }))
@@ -289,6 +308,7 @@ func execkit_restore(session C.uint64_t, checkpointID *C.execkit_cchar, call C.u
 	defer func() {
 		if r := recover(); r != nil {
 			out = cString(panicked(r))
+			reg.releaseCall(uint64(call))
 		}
 	}()
 	id := string(goString(checkpointID))

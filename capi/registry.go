@@ -147,6 +147,22 @@ func (r *registry) beginCall(id uint64) (context.Context, func(), error) {
 	}, nil
 }
 
+// releaseCall releases call id when the export it was passed to returns
+// without beginning the call (its arguments were refused, or it panicked).
+// An id in use by a call that did begin (the caller passed it twice) is that
+// call's to release, and is left alone.
+func (r *registry) releaseCall(id uint64) {
+	r.mu.Lock()
+	c := r.calls[id]
+	if c == nil || c.busy {
+		r.mu.Unlock()
+		return
+	}
+	delete(r.calls, id)
+	r.mu.Unlock()
+	c.cancel()
+}
+
 // cancelCall cancels call id, reporting whether it was pending or running.
 func (r *registry) cancelCall(id uint64) bool {
 	r.mu.Lock()

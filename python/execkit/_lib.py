@@ -87,9 +87,11 @@ def lib() -> Any:
     with _lock:
         if _lib is None:
             path = library_path()
-            flags = ffi.RTLD_NOW | getattr(ffi, "RTLD_NODELETE", getattr(os, "RTLD_NODELETE", 0))
+            # dlopen's flags, as os and cffi both name them (the same values).
+            flags = os.RTLD_NOW | getattr(os, "RTLD_NODELETE", 0)
             try:
-                loaded = ffi.dlopen(path, flags)
+                # Any: the functions of the cdef above, which no stub knows.
+                loaded: Any = ffi.dlopen(path, flags)
             except OSError as e:
                 raise ImportError(f"execkit: cannot load {path}: {e} (reinstall the package: pip install .)") from e
             info = _decode(loaded, loaded.execkit_version())

@@ -220,6 +220,37 @@ def test_abi_null_pointers_and_garbage():
         s.close()
 
 
+def test_abi_refused_arguments_release_the_call_id():
+    """A call refused at the C boundary (a NULL pointer with a length, or a
+    NULL job id) still releases the call id it was given: execkit_cancel then
+    reports the id unknown, as it does for a call that ran."""
+    ffi = _lib.ffi
+    with execkit.Session.local() as s:
+        h = s._handle
+        job = s.start("sleep 60")
+        jid = job.id.encode()
+        refused = {
+            "exec NULL command": lambda lib, c: lib.execkit_exec(h, ffi.NULL, 5, ffi.NULL, c),
+            "exec command over 2 GiB": lambda lib, c: lib.execkit_exec(h, b"x", 1 << 33, ffi.NULL, c),
+            "job_start NULL command": lambda lib, c: lib.execkit_job_start(h, ffi.NULL, 5, ffi.NULL, c),
+            "job_output NULL job": lambda lib, c: lib.execkit_job_output(h, ffi.NULL, ffi.NULL, c),
+            "job_input NULL job": lambda lib, c: lib.execkit_job_input(h, ffi.NULL, b"x", 1, c),
+            "job_input NULL input": lambda lib, c: lib.execkit_job_input(h, jid, ffi.NULL, 3, c),
+            "job_signal NULL job": lambda lib, c: lib.execkit_job_signal(h, ffi.NULL, ffi.NULL, c),
+        }
+        for name, fn in refused.items():
+            call = _lib.new_call()
+            answer = raw(lambda lib: fn(lib, call))
+            assert answer["error"]["kind"] == "bad_argument", (name, answer)
+            assert lib_cancel(call) is False, f"{name}: the call id is released, not left pending"
+        # The same calls with good arguments still work, and release theirs.
+        call = _lib.new_call()
+        assert raw(lambda lib: lib.execkit_exec(h, b"echo ok", 7, ffi.NULL, call))["stdout"] == "ok\n"
+        assert lib_cancel(call) is False
+        assert job.running, "the refused calls left the job alone"
+        job.stop()
+
+
 def lib_cancel(call_id: int) -> bool:
     return bool(_lib.lib().execkit_cancel(call_id))
 

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import dataclasses
 import os
+import re
 
 import pytest
 
@@ -200,13 +201,59 @@ def test_id_transport_repr(session):
     assert session.ended is None
 
 
+HERE = os.path.dirname(os.path.abspath(__file__))
+
+
+def python_block(readme: str, heading: str = "") -> str:
+    """The first fenced python block of readme (after heading, if given)."""
+    with open(os.path.join(HERE, readme)) as f:
+        text = f.read()
+    if heading:
+        assert heading in text, f"{readme} has no heading {heading!r}"
+        text = text.split(heading, 1)[1]
+    assert "```python\n" in text, f"{readme} has no python block after {heading!r}"
+    return text.split("```python\n", 1)[1].split("```", 1)[0]
+
+
 def test_readme_example_runs(tmp_path, capsys):
     """The README's first example is runnable as it stands."""
-    readme = os.path.join(os.path.dirname(__file__), "..", "README.md")
-    with open(readme) as f:
-        text = f.read()
-    code = text.split("```python\n", 1)[1].split("```", 1)[0]
+    code = python_block(os.path.join("..", "README.md"))
     exec(compile(code, "README.md", "exec"), {})
     out = capsys.readouterr().out
     assert "0 /etc" in out
     assert "deny 'rm'" in out
+
+
+def test_root_readme_example_runs(capsys):
+    """The repository README's Python example runs as it stands, and prints
+    what its comments say."""
+    code = python_block(os.path.join("..", "..", "README.md"), "## Use it from Python")
+    exec(compile(code, "README.md", "exec"), {})
+    assert capsys.readouterr().out == "0 src True\n99999\n100000\nTrue dev\nlistening on :8080\n"
+
+
+def test_readme_lists_every_exception():
+    """python/README.md's exception list names every exception the package
+    exports, and nothing else."""
+    with open(os.path.join(HERE, "..", "README.md")) as f:
+        text = f.read()
+    section = text.split("## Exceptions", 1)[1].split("\n## ", 1)[0]
+    tree = section.split("```\n", 2)[1]  # the hierarchy, one class a line
+    listed = set(re.findall(r"^[\s│├└─]*([A-Z]\w+)", tree, re.M))
+    assert "ExecKitError" in listed, tree
+    exported = set(execkit.errors.__all__)
+    assert all(isinstance(getattr(execkit, n), type) and issubclass(getattr(execkit, n), BaseException) for n in exported)
+    classes = {n for n in dir(execkit) if isinstance(getattr(execkit, n), type) and issubclass(getattr(execkit, n), BaseException)}
+    assert classes == exported, "every exception class is in execkit.errors.__all__"
+    assert exported - listed == set(), "exceptions missing from python/README.md"
+    assert listed - exported == set(), "python/README.md lists names that are not exceptions of execkit"
+    # The tree's shape is the classes' own: each one's parent in the
+    # drawing is its base class.
+    stack = []  # (column, class) of the ancestors of the current line
+    for m in re.finditer(r"^([\s│├└─]*)([A-Z]\w+)", tree, re.M):
+        column, cls = len(m.group(1)), getattr(execkit, m.group(2))
+        while stack and stack[-1][0] >= column:
+            stack.pop()
+        if stack:
+            assert cls.__bases__[0] is stack[-1][1], f"README: {cls.__name__} is drawn under {stack[-1][1].__name__}"
+        stack.append((column, cls))
