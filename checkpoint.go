@@ -84,7 +84,7 @@ func (s *Session) acquire(ctx context.Context) (release func(), err error) {
 	select {
 	case s.run <- struct{}{}:
 	case <-ctx.Done():
-		return nil, fmt.Errorf("%w: a command is still running (%v)", ErrBusy, ctx.Err())
+		return nil, fmt.Errorf("%w: a command is still running (%w)", ErrBusy, ctx.Err())
 	}
 	if err := s.Err(); err != nil {
 		<-s.run

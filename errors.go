@@ -17,6 +17,23 @@ var ErrSessionEnded = errors.New("execkit: session ended")
 // session run one at a time, in order.
 var ErrBusy = errors.New("execkit: session busy")
 
+// ErrTransport is matched (errors.Is) by an error caused by the transport
+// rather than by the command: the shell could not be started over it, or the
+// session ended because the connection dropped, the container stopped or the
+// daemon went away. Such an error also matches ErrSessionEnded when the
+// session ended, and the transport's own error (ssh.ErrConnectionLost,
+// docker.ErrNotRunning, ...) when it has one.
+var ErrTransport = errors.New("execkit: transport failure")
+
+// transportError is a transport's failure during op.
+type transportError struct {
+	op  string
+	err error
+}
+
+func (e *transportError) Error() string   { return "execkit: " + e.op + ": " + e.err.Error() }
+func (e *transportError) Unwrap() []error { return []error{ErrTransport, e.err} }
+
 // ErrUnknownOutput is returned by Output for an id this session never gave
 // out, or whose output has since been dropped to stay within the session's
 // output cap.
@@ -51,7 +68,7 @@ func (e *endedError) Unwrap() []error {
 	if e.cause == nil {
 		return []error{ErrSessionEnded}
 	}
-	return []error{ErrSessionEnded, e.cause}
+	return []error{ErrSessionEnded, ErrTransport, e.cause}
 }
 
 // CommandError reports a command that cannot be sent to a shell at all (it

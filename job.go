@@ -357,7 +357,7 @@ func (s *Session) Start(ctx context.Context, command string, opts *JobOptions) (
 	select {
 	case s.run <- struct{}{}:
 	case <-ctx.Done():
-		return nil, fmt.Errorf("%w: another command is still running (%v)", ErrBusy, ctx.Err())
+		return nil, fmt.Errorf("%w: another command is still running (%w)", ErrBusy, ctx.Err())
 	}
 	cwd, exports, err := s.snapshotLocked(ctx)
 	<-s.run

@@ -230,7 +230,7 @@ func Open(ctx context.Context, t transport.Transport, cfg *Config, opts ...Optio
 	}
 	proc, err := t.Start(ctx, &transport.Command{Argv: argv})
 	if err != nil {
-		return nil, fmt.Errorf("execkit: start shell: %w", err)
+		return nil, &transportError{op: "start shell", err: err}
 	}
 	s.proc = proc
 	s.stdin = proc.Stdin()
@@ -497,7 +497,7 @@ func (s *Session) Exec(ctx context.Context, command string, opts *ExecOptions) (
 	select {
 	case s.run <- struct{}{}:
 	case <-ctx.Done():
-		return nil, fmt.Errorf("%w: another command is still running (%v)", ErrBusy, ctx.Err())
+		return nil, fmt.Errorf("%w: another command is still running (%w)", ErrBusy, ctx.Err())
 	}
 	defer func() { <-s.run }()
 	if err := s.Err(); err != nil {
@@ -983,3 +983,11 @@ func (s *Session) redactText(t string) string {
 	out, _ := s.redactor.String(t)
 	return out
 }
+
+// Redact redacts text with the session's redactor, the one its results go
+// through (its declared secrets included, such as an SSH password), and
+// returns the count of secrets replaced: for showing text that did not come
+// from a result, such as the command itself, in a log or a notification.
+// Redact whole text before cutting it short, so that no secret loses the
+// shape that gives it away.
+func (s *Session) Redact(text string) (string, int) { return s.redactor.String(text) }

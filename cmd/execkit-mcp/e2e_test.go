@@ -298,10 +298,27 @@ func TestOperatorSecretsAreRedacted(t *testing.T) {
 	for _, n := range s.notifications("notifications/message") {
 		assert.NotContains(t, n.Params.AdditionalFields["data"], secret, "log transcripts are redacted")
 	}
+
+	// A long command is redacted whole, then clipped for its transcript: a
+	// secret across the cut keeps the shape that gives it away.
+	s.clearNotifications()
+	token := "ghp_" + strings.Repeat("Z9y8X7w6", 4) + "Abcd"
+	// The transcript keeps the first 1000 bytes: 30 of the token's 40, and
+	// 15 of the secret's 31.
+	s.exec(id, ": "+strings.Repeat("a", 967)+" "+token, nil)
+	s.exec(id, ": "+strings.Repeat("a", 982)+" "+secret, nil)
+	require.Eventually(t, func() bool { return len(s.notifications("notifications/message")) >= 2 }, 10*time.Second, 20*time.Millisecond)
+	for _, n := range s.notifications("notifications/message") {
+		data, _ := n.Params.AdditionalFields["data"].(string)
+		assert.NotContains(t, data, "Z9y8X7w6", "no piece of a token cut by the clip")
+		assert.NotContains(t, data, secret[:13], "no piece of a declared secret cut by the clip")
+	}
+
 	ok(t, s.call("session_destroy", map[string]any{"session_id": id}))
 	raw, err := os.ReadFile(auditPath)
 	require.NoError(t, err)
 	assert.NotContains(t, string(raw), secret, "the audit log is redacted")
+	assert.NotContains(t, string(raw), "Z9y8X7w6", "the audit log is redacted")
 }
 
 func TestMaxSessions(t *testing.T) {

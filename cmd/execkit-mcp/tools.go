@@ -386,19 +386,24 @@ func (a *app) handleExec(ctx context.Context, req mcp.CallToolRequest) (*mcp.Cal
 		if errors.Is(err, execkit.ErrSessionEnded) {
 			err = fmt.Errorf("%v; create a new session with session_create", err)
 		}
-		a.sendLog(ctx, mcp.LoggingLevelWarning, fmt.Sprintf("[%s] $ %s\n%s", s.ID(), clipHead(command, 1000), err))
-		return a.toolError(err), nil
+		// Redacted whole with the session's own secrets, then clipped.
+		shown, _ := s.Redact(command)
+		msg, _ := s.Redact(err.Error())
+		a.sendLog(ctx, mcp.LoggingLevelWarning, fmt.Sprintf("[%s] $ %s\n%s", s.ID(), clipHead(shown, 1000), msg))
+		return mcp.NewToolResultError(sentence(msg)), nil
 	}
 	level := mcp.LoggingLevelInfo
 	if res.ExitCode != 0 || res.TimedOut || res.Ended != "" {
 		level = mcp.LoggingLevelWarning
 	}
-	a.sendLog(ctx, level, transcript(s.ID(), command, res))
+	shown, _ := s.Redact(command)
+	a.sendLog(ctx, level, transcript(s.ID(), shown, res))
 	return result(res), nil
 }
 
 // transcript is the text of an exec's log notification: the command and
 // the ends of its output, bounded.
+// transcript is a command's log notification; command must be redacted.
 func transcript(id, command string, res *execkit.Result) string {
 	var b strings.Builder
 	fmt.Fprintf(&b, "[%s] $ %s\n", id, clipHead(command, 1000))
