@@ -15,18 +15,24 @@ import (
 // parses completely before running any of it (bash shown; POSIX shells use
 // `command printf`, `command eval`, </dev/null and descriptors 8 and 9):
 //
-//	builtin printf '\036EKS%s\036%s' S '' >&253; (the same >&254);
+//	\builtin printf '\036EKS%s\036%s' S '' >&253; (the same >&254);
 //	\eval 'COMMAND' <&252;
-//	{ builtin printf '...' E "$?" "${PWD-}" E >&253; builtin printf '...' E '' >&254; } 2>/dev/null
+//	{ \builtin printf '...' E "$?" "${PWD-}" E >&253; PS0= PS1= PS2=; \builtin unset PROMPT_COMMAND;
+//	  \builtin printf '...' E '' >&254; } 2>/dev/null
 //
+// (The backslashes keep aliases out; the prompt hooks are emptied so that
+// nothing a command set runs between commands, see resetHooks.)
 // The start markers carry S; the end markers carry E, the exit status and
 // the working directory. E is fresh per command and exists only in the
 // shell's parsed command line: not in a variable, a function, the
 // environment, the input pipe or history, so nothing the command prints can
 // forge the end of its own output. The guarantee is against output, not
 // against code running in the shell: a DEBUG trap sees the frame's commands
-// ($BASH_COMMAND), and a sourced script that defines a function named
-// builtin or command can forge later frames. The ” arguments keep S and E
+// ($BASH_COMMAND), a sourced script that defines a function named builtin
+// or command can forge later frames, and a program running as the shell's
+// user can read the shell's memory (/proc/PID/mem) where the kernel allows
+// it (Yama ptrace_scope 0). The plain ways a command could break the frame
+// are refused before it runs (guard.go). The ” arguments keep S and E
 // out of $_. POSIX shells run `command eval`, so a syntax error fails the
 // eval instead of abandoning the line and its end marker. Markers go to
 // descriptors saved at start-up, so `exec >file` in a command cannot swallow
