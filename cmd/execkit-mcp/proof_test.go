@@ -55,6 +55,17 @@ func TestClientDisconnectMidCall(t *testing.T) {
 	s := start(t, startOpts{})
 	id := s.create(nil)
 	pidFile := filepath.Join(t.TempDir(), "pids")
+	// Jobs too, with and without a terminal, in the same session and in
+	// another one that is idle when the client goes.
+	other := s.create(nil)
+	jobPids := filepath.Join(t.TempDir(), "jobpids")
+	for _, j := range []struct {
+		session string
+		tty     bool
+	}{{id, false}, {id, true}, {other, false}} {
+		ok(t, s.call("job_start", map[string]any{"session_id": j.session, "tty": j.tty,
+			"command": "sh -c 'echo $$ >> " + jobPids + "; exec sleep 301'"}))
+	}
 	go func() {
 		// The call fails when the client closes; that is the point.
 		var req mcp.CallToolRequest
@@ -74,6 +85,15 @@ func TestClientDisconnectMidCall(t *testing.T) {
 		}
 		return len(pids) == 2
 	}, 10*time.Second, 50*time.Millisecond)
+	require.Eventually(t, func() bool {
+		b, _ := os.ReadFile(jobPids)
+		return len(strings.Fields(string(b))) == 3
+	}, 10*time.Second, 50*time.Millisecond, "the three jobs started")
+	b, _ := os.ReadFile(jobPids)
+	for _, f := range strings.Fields(string(b)) {
+		p, _ := strconv.Atoi(f)
+		pids = append(pids, p)
+	}
 	s.c.Close()
 	done := make(chan error, 1)
 	go func() { done <- s.cmd.Wait() }()
