@@ -159,10 +159,16 @@ func (m *Manager) Get(id string) (*Session, error) {
 }
 
 func unknownSession(id string) error {
+	return fmt.Errorf("%w %s", ErrUnknownSession, quoteID(id))
+}
+
+// quoteID quotes an id from a caller for an error: at most 80 bytes of it,
+// control bytes escaped.
+func quoteID(id string) string {
 	if len(id) > 80 {
-		id = id[:80] + "..."
+		return strconv.QuoteToASCII(id[:80]) + "..."
 	}
-	return fmt.Errorf("%w %s", ErrUnknownSession, strconv.QuoteToASCII(id))
+	return strconv.QuoteToASCII(id)
 }
 
 // Remove closes the session with id and drops it.

@@ -36,7 +36,7 @@ type storedOutput struct {
 	stdout  *spool
 	stderr  *spool
 	binary  [2]string // per stream: its binary summary, or "" for text
-	dropped bool // part of the output exceeded the cap and is not kept
+	dropped bool      // part of the output exceeded the cap and is not kept
 }
 
 func newOutputStore(keep int64) *outputStore {

@@ -788,6 +788,12 @@ func (s *Session) execFramed(ctx context.Context, command, input string, cb *com
 			goto finished
 		}
 	}
+	if timedOut && step < 3 {
+		// The frame ended, but the interrupt may have stopped only the
+		// shell's wait: background children ignore SIGINT in a shell
+		// without job control. The rest of the tree goes too.
+		s.finishTree(step, since, sinceWall)
+	}
 finished:
 	dur := time.Since(start)
 	s.out.clear(fo)
@@ -903,6 +909,37 @@ func (s *Session) signalTree(sig string, shell bool, since uint64, sinceWall tim
 	s.t.Run(ctx, &transport.Command{Argv: []string{"sh", "-c", proctree.Script, "sh", sig, strconv.Itoa(s.pid), epoch, incl}})
 }
 
+// finishTree ends what is left of a timed-out command's process tree once
+// its frame has ended: TERM, then KILL after the grace for what is still
+// there. step is the escalation the frame already went through (1: INT was
+// sent, 2: TERM too). Locally it costs nothing when the tree is gone; a
+// remote tree is signalled blind, with a short wait between the two.
+func (s *Session) finishTree(step int, since uint64, sinceWall time.Time) {
+	sg, ok := s.t.(transport.Signaler)
+	if !ok {
+		if step < 2 {
+			s.signalTree("TERM", false, since, sinceWall)
+			time.Sleep(min(s.grace, 300*time.Millisecond))
+		}
+		s.signalTree("KILL", false, since, sinceWall)
+		return
+	}
+	left := func() []int { pids, _ := sg.Descendants(s.pid, since); return pids }
+	pids := left()
+	if len(pids) == 0 {
+		return
+	}
+	if step < 2 {
+		sg.Signal(pids, "TERM")
+		for deadline := time.Now().Add(s.grace); time.Now().Before(deadline); time.Sleep(20 * time.Millisecond) {
+			if pids = left(); len(pids) == 0 {
+				return
+			}
+		}
+	}
+	sg.Signal(left(), "KILL")
+}
+
 // kill ends the shell and everything it started.
 func (s *Session) kill() {
 	if s.proc != nil {
@@ -915,7 +952,7 @@ func (s *Session) kill() {
 func (s *Session) Output(id string, b *Budget) (*Result, error) {
 	so := s.store.get(id)
 	if so == nil {
-		return nil, fmt.Errorf("%w %q", ErrUnknownOutput, id)
+		return nil, fmt.Errorf("%w %s", ErrUnknownOutput, quoteID(id))
 	}
 	cb, err := b.compile(s.maxChars)
 	if err != nil {
@@ -929,7 +966,7 @@ func (s *Session) Output(id string, b *Budget) (*Result, error) {
 		sh := newShaper(cb)
 		r := sp.reader()
 		if r == nil { // evicted while we looked
-			return nil, fmt.Errorf("%w %q", ErrUnknownOutput, id)
+			return nil, fmt.Errorf("%w %s", ErrUnknownOutput, quoteID(id))
 		}
 		io.Copy(sh, r)
 		text, rep := sh.finish()
