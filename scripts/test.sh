@@ -7,7 +7,7 @@ cd "$(dirname "$0")/.."
 export EXECKIT_REQUIRE_FIXTURES=1
 
 need=()
-for p in busybox:busybox-static dash:dash git:git sshd:openssh-server ssh-keygen:openssh-client dockerd:docker.io chromium:chromium; do
+for p in busybox:busybox-static dash:dash git:git sshd:openssh-server ssh-keygen:openssh-client dockerd:docker.io chromium:chromium tmux:tmux man:man-db; do
   command -v "${p%%:*}" >/dev/null 2>&1 || [ -x "/usr/sbin/${p%%:*}" ] || need+=("${p#*:}")
 done
 if [ ${#need[@]} -gt 0 ]; then

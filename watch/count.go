@@ -3,6 +3,7 @@ package watch
 import (
 	"context"
 	"sort"
+	"sync/atomic"
 )
 
 // tally is what the count learns of one session.
@@ -19,6 +20,17 @@ func (t *tally) add(li lineInfo) {
 	}
 	if li.failed {
 		t.failed++
+	}
+}
+
+// countHook, when a test sets it, is called by the background count after
+// each piece it merges (a file of a directory, 8 MiB of a shared file), so
+// a test can hold the count mid-way and check that nothing waits for it.
+var countHook atomic.Pointer[func(*Log)]
+
+func (l *Log) countStep() {
+	if h := countHook.Load(); h != nil {
+		(*h)(l)
 	}
 }
 
@@ -85,6 +97,7 @@ func (l *Log) countDir(ctx context.Context) {
 			l.publish(Update{Sessions: []Session{s.Session}})
 		}
 		l.mu.Unlock()
+		l.countStep()
 	}
 	l.mu.Lock()
 	l.countDone = true
@@ -169,6 +182,7 @@ func (l *Log) countShared(ctx context.Context) {
 				aborted = true
 				return false
 			}
+			l.countStep()
 		}
 		return true
 	})

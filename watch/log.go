@@ -170,7 +170,12 @@ func Open(path string, cfg *Config) (*Log, error) {
 	}
 	info, err := os.Stat(path)
 	if err != nil {
-		return nil, fmt.Errorf("watch: %w", err)
+		// The path is quoted: one whatever it holds (a newline, escapes).
+		var pe *os.PathError
+		if errors.As(err, &pe) {
+			err = pe.Err
+		}
+		return nil, fmt.Errorf("watch: cannot open %q: %w", path, err)
 	}
 	ctx, stop := context.WithCancel(context.Background())
 	l.stop = stop
@@ -188,7 +193,7 @@ func Open(path string, cfg *Config) (*Log, error) {
 		}
 	default:
 		stop()
-		return nil, fmt.Errorf("watch: %s is neither an audit file nor a directory", path)
+		return nil, fmt.Errorf("watch: %q is neither an audit file nor a directory", path)
 	}
 	if !l.cfg.Stream {
 		l.counter.Add(1)

@@ -174,6 +174,17 @@ func (m *Model) Update(msg tea.Msg) (tea.Model, tea.Cmd) {
 		}
 		return m, nil
 	case tea.KeyMsg:
+		// Keys typed fast (or sent by tmux, or over a slow link) can come
+		// as one message of several runes: each is a key of its own, so
+		// "/TOKEN" opens the search and types TOKEN into it.
+		if msg.Type == tea.KeyRunes && len(msg.Runes) > 1 && !msg.Paste {
+			cmds := make([]tea.Cmd, 0, len(msg.Runes))
+			for _, r := range msg.Runes {
+				_, cmd := m.Update(tea.KeyMsg{Type: tea.KeyRunes, Runes: []rune{r}, Alt: msg.Alt})
+				cmds = append(cmds, cmd)
+			}
+			return m, tea.Sequence(cmds...)
+		}
 		if m.searching {
 			return m, m.searchKey(msg)
 		}
@@ -232,8 +243,12 @@ func (m *Model) searchKey(k tea.KeyMsg) tea.Cmd {
 		m.searching = false
 		m.query = m.input
 		if m.query != "" {
+			// From the screen on down, else the nearest above: the view
+			// is usually at the live end, with everything above it.
 			m.cursor = -1
-			m.findMatch(1)
+			if !m.findMatch(1) && m.findMatch(-1) {
+				m.msg += " (above)"
+			}
 		}
 	case tea.KeyBackspace:
 		if r := []rune(m.input); len(r) > 0 {
@@ -384,22 +399,23 @@ func (m *Model) loadEarlier() tea.Cmd {
 }
 
 // findMatch moves to the next (dir 1) or previous (-1) row holding the
-// query, case-insensitively.
-func (m *Model) findMatch(dir int) {
+// query, case-insensitively, and reports whether there was one.
+func (m *Model) findMatch(dir int) bool {
 	if m.query == "" {
 		m.msg = "no search: press / to search"
-		return
+		return false
 	}
 	q := strings.ToLower(m.query)
 	if i := m.findRow(dir, func(r row) bool { return strings.Contains(strings.ToLower(r.text), q) }); i >= 0 {
 		m.show(i)
 		m.msg = "match for " + strconv.Quote(m.query)
-		return
+		return true
 	}
 	m.msg = "no more matches for " + strconv.Quote(m.query)
 	if m.tr != nil && m.tr.More {
 		m.msg += " (g reads earlier history)"
 	}
+	return false
 }
 
 func (m *Model) findFailure(dir int) {

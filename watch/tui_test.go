@@ -167,3 +167,47 @@ func TestTUILazyHistory(t *testing.T) {
 	assert.Equal(t, "open", m.tr.Events[0].Type)
 	assert.Equal(t, 1200, l.Sessions()[0].Commands)
 }
+
+// TestTUIBatchedKeys: keys that arrive together (typed fast, sent by tmux,
+// over a slow link) come as one message of runes; each acts as its own
+// key.
+func TestTUIBatchedKeys(t *testing.T) {
+	dir := t.TempDir()
+	writeFixture(t, dir)
+	m, _ := testModel(t, dir, termenv.Ascii)
+	require.Contains(t, screen(t, m), "> 2_ssh_bob@build")
+	m.Update(tea.KeyMsg{Type: tea.KeyRunes, Runes: []rune("kj")})
+	assert.Contains(t, screen(t, m), "> 2_ssh_bob@build", "k then j: back where it was")
+	m.Update(tea.KeyMsg{Type: tea.KeyRunes, Runes: []rune("jj")})
+	assert.Contains(t, screen(t, m), "> 3_docker_web", "j twice")
+	m.Update(tea.KeyMsg{Type: tea.KeyRunes, Runes: []rune("/TOKEN")})
+	assert.True(t, m.searching, "/ opens the search")
+	assert.Equal(t, "TOKEN", m.input, "and the rest is typed into it")
+	m.Update(tea.KeyMsg{Type: tea.KeyEnter})
+	assert.Contains(t, m.msg, `match for "TOKEN"`)
+	_, cmd := m.Update(tea.KeyMsg{Type: tea.KeyRunes, Runes: []rune("Gq")})
+	require.NotNil(t, cmd)
+	assert.Equal(t, tea.Quit(), cmd(), "q at the end of a batch quits")
+	m.Update(tea.KeyMsg{Type: tea.KeyRunes, Runes: []rune("jq"), Paste: true})
+	assert.Contains(t, screen(t, m), "> 3_docker_web", "a paste is not keys")
+}
+
+// TestTUISearchFromTheEnd: at the live end, where the view usually is, a
+// search finds the nearest match above when there is none below.
+func TestTUISearchFromTheEnd(t *testing.T) {
+	dir := t.TempDir()
+	a := newAuditFile(t, filepath.Join(dir, fileName("1_local", base)))
+	a.write(openEv("1_local", "local", "/srv", base), execEv("1_local", "local", "echo needle", "needle\n", "", 0, 1, "/srv", base+1))
+	for i := 0; i < 40; i++ {
+		a.write(execEv("1_local", "local", "echo hay", "hay\n", "", 0, 1, "/srv", base+2+int64(i)))
+	}
+	m, _ := testModel(t, dir, termenv.Ascii)
+	require.NotContains(t, screen(t, m), "$ echo needle", "the match starts above the screen")
+	keys(m, "/", "n", "e", "e", "d", "l", "e", "enter")
+	assert.Equal(t, `match for "needle" (above)`, m.msg)
+	assert.Contains(t, screen(t, m), "$ echo needle")
+	keys(m, "N")
+	assert.Equal(t, `match for "needle"`, m.msg, "N: the command line above its output")
+	keys(m, "N")
+	assert.Contains(t, m.msg, "no more matches", "N again: none further up")
+}

@@ -195,18 +195,44 @@ func (s *Server) transcript(w http.ResponseWriter, r *http.Request) {
 	writeJSON(w, map[string]any{"session": tr.Session, "events": evs, "more": tr.More})
 }
 
-// events is the live stream: server-sent events "ev" (a new event),
-// "session" (a session's summary changed), "gone" (its file was deleted)
-// and "reset" (read everything again).
+// events is the live stream: server-sent events "hello" (the stream
+// began), "ev" (a new event), "session" (a session's summary changed),
+// "gone" (its file was deleted) and "reset" (read everything again).
+//
+// Every message carries an id, so a browser whose stream was cut (the
+// viewer restarted, a laptop slept) reconnects with a Last-Event-ID
+// header. What was written while it was away is not replayed: such a
+// stream starts with a reset, and the page reads the sessions and its
+// transcript again, which holds everything written meanwhile.
 func (s *Server) events(w http.ResponseWriter, r *http.Request) {
 	rc := http.NewResponseController(w)
 	w.Header().Set("Content-Type", "text/event-stream")
 	w.Header().Set("X-Accel-Buffering", "no")
+	// Subscribed before anything is sent: what the page reads after the
+	// hello or the reset comes after every update it misses.
 	ch, stop := s.Log.Subscribe()
 	defer stop()
 	rc.SetWriteDeadline(time.Time{})
-	if _, err := fmt.Fprint(w, "retry: 2000\n\n: hello\n\n"); err != nil {
+	var id int64
+	send := func(event string, v any) error {
+		b, err := json.Marshal(v)
+		if err != nil {
+			return err
+		}
+		id++
+		_, err = fmt.Fprintf(w, "id: %d\nevent: %s\ndata: %s\n\n", id, event, b)
+		return err
+	}
+	if _, err := fmt.Fprint(w, "retry: 2000\n\n"); err != nil {
 		return
+	}
+	if err := send("hello", map[string]bool{"hello": true}); err != nil {
+		return
+	}
+	if r.Header.Get("Last-Event-ID") != "" {
+		if err := send("reset", map[string]bool{"reset": true}); err != nil {
+			return
+		}
 	}
 	rc.Flush()
 	beat := s.Heartbeat
@@ -215,14 +241,6 @@ func (s *Server) events(w http.ResponseWriter, r *http.Request) {
 	}
 	t := time.NewTicker(beat)
 	defer t.Stop()
-	send := func(event string, v any) error {
-		b, err := json.Marshal(v)
-		if err != nil {
-			return err
-		}
-		_, err = fmt.Fprintf(w, "event: %s\ndata: %s\n\n", event, b)
-		return err
-	}
 	for {
 		select {
 		case <-r.Context().Done():

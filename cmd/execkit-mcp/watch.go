@@ -18,7 +18,9 @@ import (
 	"path/filepath"
 	"runtime"
 	"strconv"
+	"strings"
 	"syscall"
+	"unicode"
 
 	tea "github.com/charmbracelet/bubbletea"
 	"github.com/charmbracelet/lipgloss"
@@ -39,7 +41,7 @@ Flags:
   -n N           --follow: first show the last N events (default 10; 0 none, -1 all)
   --no-output    --follow: commands and outcomes only, no stdout/stderr
   --color WHEN   --follow: auto (a terminal, and NO_COLOR unset), always or never
-  --port N       --serve: the port (default 7878, else a free port)
+  --port N       --serve: the port (default 7878, else a free port; 0: any free port)
   --open         --serve: open the page in the default browser
 `
 
@@ -54,7 +56,8 @@ func watchCmd(argv []string, getenv func(string) string, stdin io.Reader, stdout
 	backlog := fs.Int("n", 10, "")
 	noOutput := fs.Bool("no-output", false, "")
 	color := fs.String("color", "auto", "")
-	// Flags may come after PATH too.
+	// Flags may come after PATH too; after "--" everything is a PATH (one
+	// that starts with "-").
 	var paths []string
 	for args := argv; ; {
 		if err := fs.Parse(args); err != nil {
@@ -62,10 +65,15 @@ func watchCmd(argv []string, getenv func(string) string, stdin io.Reader, stdout
 				fmt.Fprint(stdout, watchUsage)
 				return 0
 			}
-			fmt.Fprintf(stderr, "execkit-mcp: watch: %v\n%s", err, watchUsage)
+			// The flag package quotes values, but not flag names.
+			fmt.Fprintf(stderr, "execkit-mcp: watch: %s\n%s", printableText(err.Error()), watchUsage)
 			return 2
 		}
 		if fs.NArg() == 0 {
+			break
+		}
+		if used := len(args) - fs.NArg(); used > 0 && args[used-1] == "--" {
+			paths = append(paths, fs.Args()...)
 			break
 		}
 		paths = append(paths, fs.Arg(0))
@@ -87,15 +95,21 @@ func watchCmd(argv []string, getenv func(string) string, stdin io.Reader, stdout
 	case (set["n"] || set["no-output"] || set["color"]) && !*follow:
 		return bad("-n, --no-output and --color go with --follow")
 	case *port < 0 || *port > 65535:
-		return bad("--port must be a TCP port, from 1 to 65535")
+		return bad("--port must be a TCP port from 1 to 65535, or 0 for any free one")
 	case *color != "auto" && *color != "always" && *color != "never":
 		return bad("--color must be auto, always or never")
 	}
 	path := ""
 	if len(paths) == 1 {
 		path = paths[0]
-	} else if path = auditPathFromEnv(getenv); path == "" {
-		return bad(fmt.Sprintf("no PATH, and neither %s nor %s is set", envAuditDir, envAudit))
+	} else {
+		p, err := auditPathFromEnv(getenv)
+		if err != nil {
+			return bad(err.Error())
+		}
+		if path = p; path == "" {
+			return bad(fmt.Sprintf("no PATH, and neither %s nor %s is set", envAuditDir, envAudit))
+		}
 	}
 
 	ctx, stop := signal.NotifyContext(context.Background(), os.Interrupt, syscall.SIGTERM, syscall.SIGHUP)
@@ -120,23 +134,47 @@ func watchCmd(argv []string, getenv func(string) string, stdin io.Reader, stdout
 		}
 		return 0
 	case *serveWeb:
-		return watchServe(ctx, path, *port, *open, getenv, stdout, stderr)
+		// The default port falls back to a free one; a port asked for
+		// does not (a URL that changes unasked would surprise).
+		p, fallback := *port, false
+		if !set["port"] {
+			p, fallback = defaultWatchPort, true
+		}
+		return watchServe(ctx, path, p, fallback, *open, getenv, stdout, stderr)
 	}
 	return watchTUI(ctx, path, stdin, stdout, stderr)
 }
 
+// printableText escapes what a terminal would obey (escapes, newlines)
+// in a message that holds the user's input, so it stays one plain line.
+func printableText(s string) string {
+	var b strings.Builder
+	for _, r := range s {
+		if unicode.IsPrint(r) {
+			b.WriteRune(r)
+		} else {
+			q := strconv.QuoteRune(r)
+			b.WriteString(q[1 : len(q)-1])
+		}
+	}
+	return b.String()
+}
+
 // auditPathFromEnv is the operator's audit destination, the directory
-// winning as it does for the server.
-func auditPathFromEnv(getenv func(string) string) string {
+// winning as it does for the server; "" when neither is set. A value the
+// server would refuse is an error naming the variable, never skipped.
+func auditPathFromEnv(getenv func(string) string) (string, error) {
 	home, _ := os.UserHomeDir()
 	for _, name := range []string{envAuditDir, envAudit} {
 		if v := getenv(name); v != "" {
-			if p, err := cleanPath(v, home); err == nil {
-				return p
+			p, err := cleanPath(v, home)
+			if err != nil {
+				return "", fmt.Errorf("%s=%q is not a usable path: %v", name, v, err)
 			}
+			return p, nil
 		}
 	}
-	return ""
+	return "", nil
 }
 
 func isTerminal(w any) bool {
@@ -173,7 +211,7 @@ func watchTUI(ctx context.Context, path string, stdin io.Reader, stdout, stderr 
 	return 0
 }
 
-func watchServe(ctx context.Context, path string, port int, openBrowser bool, getenv func(string) string, stdout, stderr io.Writer) int {
+func watchServe(ctx context.Context, path string, port int, fallback, openBrowser bool, getenv func(string) string, stdout, stderr io.Writer) int {
 	logger := log.New(stderr, "execkit-mcp: watch: ", 0)
 	l, err := watch.Open(path, nil)
 	if err != nil {
@@ -181,13 +219,9 @@ func watchServe(ctx context.Context, path string, port int, openBrowser bool, ge
 		return 1
 	}
 	defer l.Close()
-	fallback := port == 0
-	if port == 0 {
-		port = defaultWatchPort
-	}
 	url, wait, err := startViewer(ctx, l, port, fallback, getenv, logger)
 	if err != nil {
-		logger.Print(err)
+		fmt.Fprintf(stderr, "execkit-mcp: %v\n", err)
 		return 1
 	}
 	fmt.Fprintln(stdout, url)
@@ -221,7 +255,7 @@ func startViewer(ctx context.Context, l *watch.Log, port int, fallback bool, get
 	if err != nil {
 		return "", nil, err
 	}
-	if got := ln.Addr().(*net.TCPAddr).Port; got != port {
+	if got := ln.Addr().(*net.TCPAddr).Port; port != 0 && got != port {
 		logger.Printf("port %d is taken; the viewer uses port %d instead", port, got)
 	}
 	srv := &watch.Server{Log: l, Token: token}

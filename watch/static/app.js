@@ -268,12 +268,23 @@
   }
 
   $("earlier").addEventListener("click", async () => {
-    if (!state.key || state.events.length === 0) return;
-    const key = state.key, first = state.events[0].off;
+    const button = $("earlier");
+    if (!state.key || state.events.length === 0 || state.loading || button.disabled) return;
+    const key = state.key, seq = loadSeq, first = state.events[0].off;
     const t = $("transcript");
     const fromBottom = t.scrollHeight - t.scrollTop;
-    const tr = await api("api/transcript?key=" + encodeURIComponent(key) + "&before=" + first);
-    if (key !== state.key) return;
+    let tr;
+    button.disabled = true;
+    try {
+      tr = await api("api/transcript?key=" + encodeURIComponent(key) + "&before=" + first);
+    } catch (err) {
+      $("matches").textContent = "cannot read earlier history: " + err.message;
+      return;
+    } finally {
+      button.disabled = false;
+    }
+    // Another session, or the same read again (a reset), meanwhile.
+    if (key !== state.key || seq !== loadSeq) return;
     state.events = (tr.events || []).concat(state.events);
     state.more = !!tr.more;
     setFollow(false);
@@ -382,10 +393,25 @@
 
   // ---- live ----
 
-  function connect() {
+  // The browser reconnects a cut stream itself, saying the last id it
+  // had; the server then starts the new stream with a reset, and the page
+  // reads again what was written while it was away. A stream the browser
+  // gave up on (it answered an error) is opened again here, and being new
+  // it says no id: the page reads everything again at its hello.
+  function connect(again) {
     const es = new EventSource("api/events");
     es.addEventListener("open", () => { $("conn").textContent = "live"; $("conn").className = "conn live"; });
-    es.addEventListener("error", () => { $("conn").textContent = "reconnecting\u2026"; $("conn").className = "conn down"; });
+    es.addEventListener("error", () => {
+      $("conn").textContent = "reconnecting\u2026";
+      $("conn").className = "conn down";
+      if (es.readyState === EventSource.CLOSED) {
+        es.close();
+        setTimeout(() => connect(true), 3000);
+      }
+    });
+    es.addEventListener("hello", () => {
+      if (again) { again = false; load().catch(loadFailed); }
+    });
     es.addEventListener("ev", (m) => {
       const ev = JSON.parse(m.data);
       if (ev.key === state.key) appendEvent(ev);
@@ -406,7 +432,12 @@
         $("title").textContent = "This session's audit file was deleted (retention).";
       }
     });
-    es.addEventListener("reset", () => { load(); });
+    es.addEventListener("reset", () => { load().catch(loadFailed); });
+  }
+
+  function loadFailed(err) {
+    $("conn").textContent = "cannot load: " + err.message;
+    $("conn").className = "conn down";
   }
 
   async function load() {
@@ -426,9 +457,6 @@
   }
 
   // Listen first, so nothing written while the page loads is missed.
-  connect();
-  load().catch((err) => {
-    $("conn").textContent = "cannot load: " + err.message;
-    $("conn").className = "conn down";
-  });
+  connect(false);
+  load().catch(loadFailed);
 })();
