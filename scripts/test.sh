@@ -33,6 +33,9 @@ echo "test.sh: go test -race" >&2
 go test -race -count=1 -timeout 20m ./...
 # The full-size flood (1 GB) without the race detector, which slows it tenfold.
 go test -count=1 -run 'TestFloodBoundedMemory' .
+# Every fuzz target for a bounded time (FUZZTIME, 10s each); FUZZTIME=10m
+# ./scripts/fuzz.sh for a long run.
+scripts/fuzz.sh
 
 if [ -x scripts/test-python.sh ]; then
   scripts/test-python.sh

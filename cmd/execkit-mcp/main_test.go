@@ -4,6 +4,7 @@ import (
 	"bytes"
 	"context"
 	"encoding/json"
+	"flag"
 	"fmt"
 	"os"
 	"os/exec"
@@ -28,6 +29,13 @@ var binPath string
 var raceEnabled bool
 
 func TestMain(m *testing.M) {
+	flag.Parse()
+	if f := flag.Lookup("test.fuzzworker"); f != nil && f.Value.String() == "true" {
+		// A fuzzing worker runs only the in-process fuzz targets: no
+		// binary to build, and each worker building it would delay the
+		// fuzzing by seconds.
+		os.Exit(m.Run())
+	}
 	dir, err := os.MkdirTemp("", "execkit-mcp-test-")
 	if err != nil {
 		fmt.Fprintln(os.Stderr, err)
