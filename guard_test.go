@@ -9,6 +9,7 @@ import (
 	"time"
 
 	"github.com/execkit/execkit/internal/fixture"
+	"github.com/execkit/execkit/policy"
 	"github.com/stretchr/testify/assert"
 	"github.com/stretchr/testify/require"
 )
@@ -120,4 +121,30 @@ func TestOutputOfBinaryIsSummarised(t *testing.T) {
 	assert.True(t, again.Truncated)
 	_, err = s.Output("out_999999", nil)
 	assert.True(t, errors.Is(err, ErrUnknownOutput))
+}
+
+// Code given as a command's stdin is checked by the fence as its
+// here-document would be; a job that is a bare shell is dynamic, since its
+// code would come later through its input.
+func TestFenceSeesStdinAndShellJobs(t *testing.T) {
+	dir := t.TempDir()
+	s := open(t, &Config{Dir: dir, Policy: &policy.Policy{Deny: []string{"rm"}}})
+	run(t, s, "touch keep", nil)
+	ctx := context.Background()
+	for _, sh := range []string{"bash", "sh", "bash -s", "{ sh; }"} {
+		_, err := s.Exec(ctx, sh, &ExecOptions{Stdin: "rm keep\n"})
+		var pe *PolicyError
+		require.ErrorAs(t, err, &pe, "%s reading rm from stdin", sh)
+	}
+	assert.FileExists(t, filepath.Join(dir, "keep"))
+	res := run(t, s, "cat", &ExecOptions{Stdin: "rm keep\n"})
+	assert.Equal(t, "rm keep\n", res.Stdout, "data read by a program is not code")
+
+	strict := open(t, &Config{Dir: dir, Policy: &policy.Policy{Allow: []string{"ls", "bash", "sh", "echo"}}})
+	_, err := strict.Start(ctx, "bash", nil)
+	var pe *PolicyError
+	require.ErrorAs(t, err, &pe, "a bare shell job takes code the fence never sees")
+	j, err := strict.Start(ctx, "echo hi", nil)
+	require.NoError(t, err)
+	j.Signal(ctx, "KILL")
 }

@@ -348,7 +348,7 @@ func (s *Session) Start(ctx context.Context, command string, opts *JobOptions) (
 			return nil, &JobArgError{Arg: "tty", Reason: fmt.Sprintf("the %s transport cannot start a job on a terminal yet; start it without tty", s.t.Kind())}
 		}
 	}
-	if err := s.fence.Check(command); err != nil {
+	if err := s.fence.CheckJob(command); err != nil {
 		s.emit(&Event{Type: "blocked", Command: s.redactText(command), Error: s.redactText(err.Error())})
 		return nil, err
 	}
@@ -441,7 +441,7 @@ func (s *Session) Start(ctx context.Context, command string, opts *JobOptions) (
 		return nil, fmt.Errorf("execkit: the job did not start: %w", sctx.Err())
 	}
 	s.touch()
-	s.emit(&Event{Type: "job_start", Command: j.command, Cwd: s.redactText(clean.String(cwd)), Job: &JobEvent{ID: j.id, TTY: j.tty}})
+	s.emit(&Event{Type: "job_start", Command: j.command, Cwd: clean.StringFiltered(cwd, s.redactText), Job: &JobEvent{ID: j.id, TTY: j.tty}})
 	return j, nil
 }
 
@@ -1169,8 +1169,10 @@ func (w rawSink) Write(p []byte) (int, error) {
 }
 
 func (js *jobStream) newPipeline() {
-	js.red = js.j.s.redactor.NewWriter(windowWriter{js})
-	js.cl = clean.NewWriter(js.red)
+	js.cl = clean.NewFilteredWriter(windowWriter{js}, func(next io.Writer) clean.Filter {
+		js.red = js.j.s.redactor.NewWriter(next)
+		return js.red
+	})
 	js.noise, js.in = nil, js.cl
 	if js.noisy {
 		js.noise = newNoiseFilter(js.cl)

@@ -68,8 +68,10 @@ func (s *Session) Partial() (stdout, stderr string) {
 		if raw == "" {
 			return ""
 		}
-		out, _ := s.redactor.Partial(clean.String(raw))
-		return out
+		return clean.StringFiltered(raw, func(t string) string {
+			t, _ = s.redactor.Partial(t)
+			return t
+		})
 	}
 	return show(&s.partOut), show(&s.partErr)
 }

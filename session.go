@@ -428,7 +428,7 @@ func (s *Session) Cwd() string {
 	s.mu.Lock()
 	cwd := s.cwd
 	s.mu.Unlock()
-	return s.redactText(clean.String(cwd))
+	return clean.StringFiltered(cwd, s.redactText)
 }
 
 // LastUsed returns when the session last started or finished a call.
@@ -532,7 +532,7 @@ func (s *Session) Exec(ctx context.Context, command string, opts *ExecOptions) (
 	if err := onTimeoutError(opts.OnTimeout); err != nil {
 		return nil, err
 	}
-	if err := s.fence.Check(command); err != nil {
+	if err := s.fence.CheckInput(command, opts.Stdin); err != nil {
 		s.emit(&Event{Type: "blocked", Command: s.redactText(command), Error: s.redactText(err.Error())})
 		return nil, err
 	}
@@ -597,7 +597,12 @@ func (s *Session) syntaxError(ctx context.Context, command string) (*Result, boo
 	if err != nil || out.ExitCode == 0 {
 		return nil, false
 	}
-	msg, n := s.redactor.String(clean.String(string(out.Stderr)))
+	n := 0
+	msg := clean.StringFiltered(string(out.Stderr), func(t string) string {
+		t, k := s.redactor.String(t)
+		n += k
+		return t
+	})
 	return &Result{Stderr: msg, ExitCode: out.ExitCode, Duration: time.Since(start), Cwd: s.Cwd(), Redacted: n}, true
 }
 
@@ -646,8 +651,13 @@ func (s *Session) newPipeline(name string, cb *compiledBudget, sp *spool, notify
 	if notify != nil {
 		dst = io.MultiWriter(dst, notifyWriter{name, notify})
 	}
-	st.red = s.redactor.NewWriter(dst)
-	st.cleaner = clean.NewWriter(st.red)
+	// Redaction runs between cleaning's two halves, before carriage
+	// returns and backspaces are applied: "ghp_…\rxx" would otherwise
+	// show the token's body without the prefix its rule looks for.
+	st.cleaner = clean.NewFilteredWriter(dst, func(next io.Writer) clean.Filter {
+		st.red = s.redactor.NewWriter(next)
+		return st.red
+	})
 	return st
 }
 

@@ -490,10 +490,14 @@ func trimRight(line []byte, e int) int {
 // restOfLine is the value of NAME=value at the start of a line: everything
 // to the end of the line, less trailing blanks and a " # comment".
 //
-// A following " other=value" pair (logfmt: password=x user=bob) ends it.
+// A following " other=value" pair (logfmt: password=x user=bob) ends it,
+// and so does a carriage return: what follows it overwrites the line.
 func restOfLine(line []byte, p int) int {
 	e := len(line)
-	if i := bytes.Index(line[p:], []byte(" #")); i >= 0 {
+	if i := bytes.IndexByte(line[p:], '\r'); i >= 0 {
+		e = p + i
+	}
+	if i := bytes.Index(line[p:e], []byte(" #")); i >= 0 {
 		e = p + i
 	}
 	for i := p; i < e; i++ {

@@ -51,8 +51,10 @@ func (authHeaderMatcher) match(sc *scanner, ks, ke int) {
 			return
 		}
 		end, quotedVal = e, true
-	} else if e := bytes.IndexAny(line[p:], "\"'`"); e >= 0 {
-		end = p + e // the header sits inside a quoted argument: -H "Authorization: ..."
+	} else if e := bytes.IndexAny(line[p:], "\"'`\r"); e >= 0 {
+		// The header sits inside a quoted argument (-H "Authorization:
+		// ..."), or a carriage return lets what follows overwrite it.
+		end = p + e
 	}
 	end = trimRight(line, end)
 	if end <= p {
@@ -452,29 +454,3 @@ func (envNameMatcher) match(sc *scanner, ks, ke int) {
 }
 
 var envValueLine = regexp.MustCompile(`^\s*(?:-\s+)?["']?(?:[Vv]alue|VALUE|ParameterValue|SecretString)["']?\s*[:=]\s*(.*?)\s*,?\s*$`)
-
-// valueMatcher: an operator-declared secret value, in one encoding.
-type valueMatcher struct {
-	full []byte
-	word bool // short value: only as a whole word
-	b64  bool // a base64 core: redact the whole enclosing base64 run
-}
-
-func (m *valueMatcher) match(sc *scanner, ks, ke int) {
-	line := sc.line
-	e := ks + len(m.full)
-	if e > len(line) || !bytes.Equal(line[ks:e], m.full) {
-		return
-	}
-	if m.word && (ks > 0 && isWord(line[ks-1]) || e < len(line) && isWord(line[e])) {
-		return
-	}
-	s := ks
-	if m.b64 {
-		for s > 0 && csB64Any[line[s-1]] {
-			s--
-		}
-		e = runOf(line, e, csB64Any)
-	}
-	sc.add(s, e, kindValue, prioValue)
-}

@@ -33,10 +33,11 @@
 //     ~/.aws/credentials, .netrc, .pgpass, and tools whose password flag has
 //     another name (mysql -p, sshpass -p, redis-cli -a, curl -u).
 //   - By value: secrets the operator declares in [Options.Values], wherever
-//     they appear, also base64-, URL- and JSON-encoded. The MCP server takes
-//     the names of environment variables holding such values from
-//     EXECKIT_MCP_SECRET_ENV (comma-separated) and reads them with
-//     [ValuesFromEnv].
+//     they appear, also base64-encoded (on one line or wrapped, as
+//     base64(1) prints it), URL-encoded and JSON-escaped (escapes in
+//     either case). The MCP server takes the names of environment
+//     variables holding such values from EXECKIT_MCP_SECRET_ENV
+//     (comma-separated) and reads them with [ValuesFromEnv].
 //
 // The replacement is [Replacement] ("[REDACTED]"), or "[REDACTED:kind]"
 // with [Options.KindTags]. The surrounding text stays (password=[REDACTED],
@@ -47,6 +48,11 @@
 // strings, go.sum lines, paths, identifiers and password prompts without
 // a value. Recall and false positives are measured on the corpus in
 // testdata by TestCorpusRecallAndFalsePositives.
+//
+// A key block printed with a prefix on every line is redacted whole too:
+// cat -n, grep -n -A, docker compose logs ("web-1  | "), timestamped logs.
+// Body and END lines count as the block's when they start with a prefix of
+// the BEGIN line's shape (its numbers may change) or with none.
 //
 // # Streaming
 //
@@ -67,11 +73,21 @@
 // contain theirs, so a clean line costs the same however many rules there
 // are. BenchmarkRedact reports the throughput on build and test output.
 //
+// # Terminal output
+//
+// The session runs the redactor before carriage returns and backspaces are
+// applied (internal/clean's filtered Writer), so a token overwritten in
+// part ("ghp_...\rxx") is still seen whole; a carriage return ends a value
+// as a blank does. A line that such edits composed is checked again once
+// they are applied ([Writer.Recheck]).
+//
 // # Limits
 //
 // A secret with no shape and no telling name (a bare random string printed
 // on its own) cannot be told from other random strings unless the operator
 // declares it. A PEM body whose header was cut off (tail -n 5 key.pem) is
-// not recognised. Lines with a prefix before a key block's body lines
-// (timestamps from a log collector) end the block.
+// not recognised. A prefixed key block ends at a line of another source
+// (interleaved docker compose services). A declared value's base64 form
+// wrapped across lines can show up to three characters (two bytes' worth)
+// at the end of its first line.
 package redact

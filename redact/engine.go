@@ -28,7 +28,7 @@ const (
 	maxWin          = 64 << 10 // longest line processed in one piece
 	overlap         = 8 << 10  // context kept between windows of a long line
 	maxPendingBlank = 4 << 10  // blank lines held inside a key block
-	maxBlankLook    = 4        // blank lines looked past after a BEGIN line
+	maxBlankLook    = 4        // blank and header lines looked past after a BEGIN line
 )
 
 // finding is a span of the current text to replace.
@@ -37,6 +37,7 @@ type finding struct {
 	kind       string
 	prio       int
 	noCount    bool // the tail of a redaction already written and counted
+	again      bool // a further line of a secret already counted: replaced, not counted
 }
 
 type blockKind uint8
@@ -51,6 +52,17 @@ type blockState struct {
 	kind    blockKind
 	sawBody bool   // a base64 line was seen (PEM headers no longer allowed)
 	pending []byte // blank lines, and the newline after the last body line
+	prefix  []byte // what came before the BEGIN marker on its line (see matchPrefix)
+}
+
+// maxPrefix bounds the text before a BEGIN marker that block lines are
+// compared with; after a longer one, only unprefixed lines continue the
+// block.
+const maxPrefix = 512
+
+// closed returns the state after a block, keeping the buffers.
+func (b *blockState) closed() blockState {
+	return blockState{pending: b.pending[:0], prefix: b.prefix[:0]}
 }
 
 type stateMode uint8
@@ -81,7 +93,8 @@ type proc struct {
 	count     int
 	block     blockState
 	st        lineState
-	forceTail bool // the previous window ended inside a giant token
+	forceTail bool      // the previous window ended inside a giant token
+	wrap      wrapState // the previous line ended inside a wrapped base64 value
 	groups    []finding
 	flushFrom int  // text[flushFrom:] up to the emit point is output not yet copied
 	whole     bool // one whole text (String, Bytes): output is only built if needed
@@ -113,7 +126,7 @@ func (p *proc) step(text []byte, emit int, final bool) (int, int) {
 	for ls < len(text) {
 		// Fast path: with no cross-line state, lines without a keyword hit
 		// are output as they are; jump to the line of the next hit.
-		if emit == ls && p.block.kind == blockNone && p.st.mode == stNone && !p.forceTail {
+		if emit == ls && p.block.kind == blockNone && p.st.mode == stNone && !p.forceTail && p.wrap.m == nil {
 			next := be
 			if p.bi < len(p.bhits) {
 				next = p.bhits[p.bi].start
@@ -131,6 +144,7 @@ func (p *proc) step(text []byte, emit int, final bool) (int, int) {
 		if le-ls > maxWin {
 			p.endBlock(text, emit)
 			p.st = lineState{scalarIndent: -1}
+			p.wrap = wrapState{}
 			cut := p.window(text, ls, ls+maxWin, emit)
 			emit = cut
 			if cut-overlap > ls {
@@ -203,7 +217,7 @@ func (p *proc) endBlock(text []byte, pos int) {
 	}
 	p.copyTo(text, pos)
 	p.out = append(p.out, p.block.pending...)
-	p.block = blockState{pending: p.block.pending[:0]}
+	p.block = p.block.closed()
 }
 
 // line processes the line text[ls:le] (le is at its newline when hasNL).
@@ -214,11 +228,13 @@ func (p *proc) line(text []byte, ls, le int, hasNL bool, emit int, final bool) (
 		next = le + 1
 	}
 	if p.block.kind != blockNone {
-		kind, endAt := classifyBlockLine(text[ls:le], p.block.kind, p.block.sawBody)
+		kind, endAt, off := classifyPrefixed(text[ls:le], p.block.prefix, p.block.kind, p.block.sawBody)
 		switch kind {
 		case blkEnd:
 			saved := p.block
 			savedFlush := p.flushFrom
+			// Not closed(): a block begun on the rest of this line must
+			// not write into saved's prefix.
 			p.block = blockState{pending: p.block.pending[:0]}
 			p.drop(text, ls, ls+endAt)
 			n, hold := p.plain(text, ls+endAt, le, hasNL, ls+endAt, final)
@@ -231,7 +247,7 @@ func (p *proc) line(text []byte, ls, le int, hasNL bool, emit int, final bool) (
 			if hasNL {
 				p.block.pending = append(p.block.pending, '\n')
 			}
-			if isBase64Line(text[ls:le]) {
+			if isBase64Line(text[ls+off : le]) {
 				p.block.sawBody = true
 			}
 			p.drop(text, ls, next)
@@ -271,11 +287,18 @@ func (p *proc) plain(text []byte, ls, le int, hasNL bool, emit int, final bool) 
 	}
 	sc.runHits(text[ls:le], ls, p.bhits[i:j], 0)
 	p.bi = j
+	if p.wrap.m != nil {
+		p.wrap.m.continueAt(sc, lineStart(sc.line), p.wrap.off, false)
+	}
 	p.stateLine(text[ls:le], ls)
 	p.tail(text, emit, le)
 
 	if sc.begin.ok {
-		enter, hold := p.lookahead(text, le, hasNL, final, sc.begin.kind)
+		prefix := text[ls : ls+sc.begin.pos]
+		if len(prefix) > maxPrefix {
+			prefix = nil
+		}
+		enter, hold := p.lookahead(text, le, hasNL, final, sc.begin.kind, prefix)
 		if hold {
 			p.forceTail = forceTail
 			return 0, true
@@ -293,23 +316,26 @@ func (p *proc) plain(text []byte, ls, le int, hasNL bool, emit int, final bool) 
 			}
 			sc.finds = append(kept, finding{start: m, end: le, kind: kindPrivateKey, prio: prioBlock})
 			p.apply(text, emit, le, sc.finds)
-			p.block = blockState{kind: sc.begin.kind, pending: p.block.pending[:0]}
+			p.block = blockState{kind: sc.begin.kind, pending: p.block.pending[:0], prefix: append(p.block.prefix[:0], prefix...)}
 			if hasNL {
 				p.block.pending = append(p.block.pending, '\n')
 				p.drop(text, le, next)
 			}
 			p.st = lineState{scalarIndent: -1}
+			p.wrap = wrapState{}
 			return next, false
 		}
 	}
 	p.apply(text, emit, next, sc.finds)
 	p.updateState()
+	p.wrap = sc.wrap
 	return next, false
 }
 
-// lookahead reports whether the lines after a BEGIN line (ending at le) show
-// a key body, or that it cannot tell yet (hold).
-func (p *proc) lookahead(text []byte, le int, hasNL, final bool, kind blockKind) (enter, hold bool) {
+// lookahead reports whether the lines after a BEGIN line (ending at le,
+// with prefix before its marker) show a key body, or that it cannot tell
+// yet (hold).
+func (p *proc) lookahead(text []byte, le int, hasNL, final bool, kind blockKind, prefix []byte) (enter, hold bool) {
 	if !hasNL {
 		return false, false
 	}
@@ -325,11 +351,14 @@ func (p *proc) lookahead(text []byte, le int, hasNL, final bool, kind blockKind)
 		if nle-pos > maxWin {
 			return false, false
 		}
-		c, _ := classifyBlockLine(text[pos:nle], kind, false)
-		switch c {
-		case blkBody:
+		c, _, off := classifyPrefixed(text[pos:nle], prefix, kind, false)
+		if c == blkBody && isBase64Line(text[pos+off:nle]) {
 			return true, false
-		case blkBlank:
+		}
+		switch c {
+		case blkBody, blkBlank:
+			// A blank or an armor header ("Proc-Type: 4,ENCRYPTED"): key
+			// material may still follow, but "error: no key" is not one.
 			if i < 0 {
 				return false, false
 			}
@@ -427,6 +456,7 @@ func (p *proc) merge(finds []finding) []finding {
 				last.kind, last.prio = f.kind, f.prio
 			}
 			last.noCount = last.noCount && f.noCount
+			last.again = last.again && f.again
 			continue
 		}
 		g = append(g, f)
@@ -463,7 +493,9 @@ func (p *proc) emitGroups(text []byte, emit, end int, groups []finding) {
 			// A giant token's continuation adds nothing: its one
 			// replacement was written with the token's start.
 			p.out = p.r.appendReplacement(p.out, g.kind)
-			p.count++
+			if !g.again {
+				p.count++
+			}
 		}
 		p.flushFrom = e
 		pos = e
@@ -478,6 +510,69 @@ const (
 	blkBlank
 	blkEnd
 )
+
+// classifyPrefixed says what a line is inside a key block whose BEGIN
+// marker came after prefix, as classifyBlockLine does: either after a
+// prefix like the BEGIN line's (a line number, a log timestamp, a
+// container's name) or without one. off is where the line's text starts
+// after the prefix; end is from the line's start.
+func classifyPrefixed(line, prefix []byte, kind blockKind, sawBody bool) (c blockLine, end, off int) {
+	if len(prefix) > 0 {
+		if n, ok := matchPrefix(prefix, line); ok {
+			if c, end := classifyBlockLine(line[n:], kind, sawBody); c != blkOther {
+				return c, n + end, n
+			}
+		}
+	}
+	c, end = classifyBlockLine(line, kind, sawBody)
+	return c, end, 0
+}
+
+// matchPrefix reports whether line starts with a prefix like pre, the text
+// before a BEGIN marker, and how long it is in line. Lines of one source
+// carry prefixes of one shape whose numbers change: "     9\t" and
+// "    10\t" (cat -n), "2024-05-01T10:00:00.1Z " and
+// "2024-05-01T10:00:00.25Z " (docker logs -t), "web-1  | " (docker
+// compose), "12:" and "13-" (grep -n, whose context lines use '-'). So a
+// run of digits matches any run of digits, a run of blanks any run of
+// blanks, a ':' also a '-', and any other byte only itself.
+func matchPrefix(pre, line []byte) (int, bool) {
+	i, j := 0, 0
+	for i < len(pre) {
+		if j >= len(line) {
+			return 0, false
+		}
+		c := pre[i]
+		switch {
+		case isDigit(c):
+			if !isDigit(line[j]) {
+				return 0, false
+			}
+			for i < len(pre) && isDigit(pre[i]) {
+				i++
+			}
+			for j < len(line) && isDigit(line[j]) {
+				j++
+			}
+		case c == ' ' || c == '\t':
+			if line[j] != ' ' && line[j] != '\t' {
+				return 0, false
+			}
+			for i < len(pre) && (pre[i] == ' ' || pre[i] == '\t') {
+				i++
+			}
+			for j < len(line) && (line[j] == ' ' || line[j] == '\t') {
+				j++
+			}
+		case c == line[j], c == ':' && line[j] == '-':
+			i++
+			j++
+		default:
+			return 0, false
+		}
+	}
+	return j, true
+}
 
 // classifyBlockLine says what a line is inside a key block. For an end line
 // it also returns the offset just past the end marker.

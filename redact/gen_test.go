@@ -54,6 +54,15 @@ func wrap(s string, n int, sep string) string {
 	return strings.Join(append(parts, s), sep)
 }
 
+// prefixLines puts pre(n) before the line n (from 0) of s.
+func prefixLines(s string, pre func(n int) string) string {
+	lines := strings.Split(s, "\n")
+	for i, l := range lines {
+		lines[i] = pre(i) + l
+	}
+	return strings.Join(lines, "\n")
+}
+
 func pemBody(r *rand.Rand, n int) string {
 	// Key material starts like DER (MII...) but is random.
 	return wrap("MII"+base64.StdEncoding.EncodeToString(randBytes(r, n)), 64, "\n")
@@ -252,16 +261,33 @@ var gens = map[string]func(r *rand.Rand) string{
 	},
 	"pem_body_indented": func(r *rand.Rand) string { return strings.ReplaceAll(pemBody(r, 600), "\n", "\n  ") },
 	"pem_body_short":    func(r *rand.Rand) string { return pemBody(r, 90) },
-	"pem_b64_oneline":   func(r *rand.Rand) string { return "MII" + base64.StdEncoding.EncodeToString(randBytes(r, 600)) },
-	"b64_64":            func(r *rand.Rand) string { return base64.StdEncoding.EncodeToString(randBytes(r, 48)) },
-	"b64_44":            func(r *rand.Rand) string { return base64.StdEncoding.EncodeToString(randBytes(r, 32)) },
-	"b64_pem":           b64PEM,
-	"b64_random":        func(r *rand.Rand) string { return base64.StdEncoding.EncodeToString(randBytes(r, 24+r.IntN(40))) },
-	"b64_text":          func(r *rand.Rand) string { return base64.StdEncoding.EncodeToString([]byte(password(r))) },
-	"opaque_token":      func(r *rand.Rand) string { return rs(r, chAlnum, 24+r.IntN(24)) },
-	"password":          password,
-	"password2":         password,
-	"password_slash":    func(r *rand.Rand) string { return rs(r, chAlnum, 5) + "/" + rs(r, chAlnum, 4) + "7" },
+	// Body lines with a prefix on each, as cat -n, docker compose logs,
+	// docker logs -t and grep -n -A print them; the template holds the
+	// BEGIN line.
+	"pem_body_catn": func(r *rand.Rand) string {
+		return prefixLines(pemBody(r, 600+r.IntN(600))+"\n-----END RSA PRIVATE KEY-----", func(n int) string { return fmt.Sprintf("%6d\t", n+2) })
+	},
+	"pem_body_compose": func(r *rand.Rand) string {
+		return prefixLines(pemBody(r, 600+r.IntN(600)), func(int) string { return "web-1  | " })
+	},
+	"pem_body_ts": func(r *rand.Rand) string {
+		return prefixLines(pemBody(r, 600+r.IntN(600)), func(n int) string {
+			return fmt.Sprintf("2024-05-01T10:00:%02d.%dZ ", 1+n%50, r.IntN(1000000))
+		})
+	},
+	"pem_body_grep": func(r *rand.Rand) string {
+		return prefixLines(pemBody(r, 600+r.IntN(600))+"\n-----END EC PRIVATE KEY-----", func(n int) string { return fmt.Sprintf("%d-", n+13) })
+	},
+	"pem_b64_oneline": func(r *rand.Rand) string { return "MII" + base64.StdEncoding.EncodeToString(randBytes(r, 600)) },
+	"b64_64":          func(r *rand.Rand) string { return base64.StdEncoding.EncodeToString(randBytes(r, 48)) },
+	"b64_44":          func(r *rand.Rand) string { return base64.StdEncoding.EncodeToString(randBytes(r, 32)) },
+	"b64_pem":         b64PEM,
+	"b64_random":      func(r *rand.Rand) string { return base64.StdEncoding.EncodeToString(randBytes(r, 24+r.IntN(40))) },
+	"b64_text":        func(r *rand.Rand) string { return base64.StdEncoding.EncodeToString([]byte(password(r))) },
+	"opaque_token":    func(r *rand.Rand) string { return rs(r, chAlnum, 24+r.IntN(24)) },
+	"password":        password,
+	"password2":       password,
+	"password_slash":  func(r *rand.Rand) string { return rs(r, chAlnum, 5) + "/" + rs(r, chAlnum, 4) + "7" },
 	"passphrase": func(r *rand.Rand) string {
 		w := []string{"correct", "horse", "battery", "staple", "violet", "orbit", "canyon", "maple"}
 		return w[r.IntN(8)] + " " + w[r.IntN(8)] + " " + w[r.IntN(8)] + " " + fmt.Sprint(r.IntN(100))
@@ -304,7 +330,8 @@ func loadPositives(t testing.TB) []positive {
 	return out
 }
 
-// unescape turns "\n" into a newline and "\\n" into a literal backslash-n.
+// unescape turns "\n" into a newline, "\t" into a tab and "\\n" into a
+// literal backslash-n.
 func unescape(s string) string {
 	var b strings.Builder
 	for i := 0; i < len(s); i++ {
@@ -312,6 +339,10 @@ func unescape(s string) string {
 			switch s[i+1] {
 			case 'n':
 				b.WriteByte('\n')
+				i++
+				continue
+			case 't':
+				b.WriteByte('\t')
 				i++
 				continue
 			case '\\':

@@ -2,11 +2,8 @@ package redact
 
 import (
 	"bytes"
-	"encoding/base64"
-	"encoding/json"
 	"errors"
 	"fmt"
-	"net/url"
 	"os"
 	"strings"
 	"sync"
@@ -38,10 +35,11 @@ type Options struct {
 	// Values are secrets the operator declares (an SSH password given at
 	// session open, the values of variables named in EXECKIT_MCP_SECRET_ENV).
 	// Each is redacted wherever it appears: as is, base64-encoded (standard
-	// and URL alphabets, at any alignment inside a longer base64 string),
-	// URL-encoded and JSON-escaped. A value with several lines is declared
-	// line by line. Lines shorter than [MinValueLen] bytes, or longer than
-	// 8 KiB, are ignored. Zero value: none.
+	// and URL alphabets, at any alignment inside a longer base64 string,
+	// on one line or wrapped across several), URL-encoded and JSON-escaped
+	// (the hex digits of escapes in either case). A value with several
+	// lines is declared line by line. Lines shorter than [MinValueLen]
+	// bytes, or longer than 8 KiB, are ignored. Zero value: none.
 	Values []string `json:"values,omitempty"`
 
 	// KindTags names the rule in each replacement, "[REDACTED:aws-key]"
@@ -86,8 +84,7 @@ func New(opts *Options) (*Redactor, error) {
 				return nil, fmt.Errorf("%w (limit %d values, %d bytes)", ErrTooManyValues, maxValues, maxValueBytes)
 			}
 			for _, f := range valueForms(line) {
-				g.add(f.keyword(), true, f)
-				r.forms = append(r.forms, string(f.full))
+				r.forms = f.register(&g, r.forms)
 			}
 		}
 	}
@@ -168,9 +165,10 @@ func (r *Redactor) run(b []byte) ([]byte, int) {
 func (p *proc) reset() {
 	p.out = p.out[:0]
 	p.count = 0
-	p.block = blockState{pending: p.block.pending[:0]}
+	p.block = p.block.closed()
 	p.st = lineState{scalarIndent: -1}
 	p.forceTail = false
+	p.wrap = wrapState{}
 }
 
 func (r *Redactor) appendReplacement(out []byte, kind string) []byte {
@@ -309,55 +307,4 @@ func builtinRules(g *registry) []*lineRule {
 		g.add(k, false, envNameMatcher{})
 	}
 	return builtinLine
-}
-
-// keyword returns the prefilter keyword of a declared-value form: its first
-// 16 bytes (the matcher checks the rest), which bounds the prefilter.
-func (m *valueMatcher) keyword() string {
-	if len(m.full) > 16 {
-		return string(m.full[:16])
-	}
-	return string(m.full)
-}
-
-// valueForms lists the encodings of a declared value to look for.
-func valueForms(v string) []*valueMatcher {
-	seen := map[string]bool{}
-	var out []*valueMatcher
-	add := func(s string, word, b64 bool) {
-		if seen[s] || len(s) == 0 {
-			return
-		}
-		seen[s] = true
-		out = append(out, &valueMatcher{full: []byte(s), word: word, b64: b64})
-	}
-	add(v, len(v) < 8 && isWord(v[0]) && isWord(v[len(v)-1]), false)
-	add(url.QueryEscape(v), false, false)
-	add(url.PathEscape(v), false, false)
-	for _, html := range []bool{false, true} {
-		var jb bytes.Buffer
-		enc := json.NewEncoder(&jb)
-		enc.SetEscapeHTML(html)
-		if enc.Encode(v) == nil {
-			j := strings.TrimSuffix(jb.String(), "\n")
-			add(j[1:len(j)-1], false, false)
-		}
-	}
-	// Base64 at each alignment inside a longer encoded string: encode with
-	// 0, 1 or 2 bytes in front and keep only the characters fixed by the
-	// value alone.
-	for k := 0; k < 3; k++ {
-		buf := make([]byte, k+len(v))
-		copy(buf[k:], v)
-		e := base64.RawStdEncoding.EncodeToString(buf)
-		drop := (8*k + 5) / 6
-		keep := 8 * len(buf) / 6
-		if keep-drop < 6 {
-			continue
-		}
-		core := e[drop:keep]
-		add(core, false, true)
-		add(strings.NewReplacer("+", "-", "/", "_").Replace(core), false, true)
-	}
-	return out
 }

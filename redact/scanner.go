@@ -61,6 +61,7 @@ type scanner struct {
 	open       stateMode // this line opens a Secret data block
 	openIndent int
 	envName    bool      // this line names a secret whose value follows
+	wrap       wrapState // this line ends inside a wrapped base64 value
 	next       lineState // state after this line, from the current state
 }
 
@@ -85,6 +86,7 @@ func (sc *scanner) runHits(line []byte, base int, hits []hit, hbase int) {
 	sc.begin.ok = false
 	sc.open = stNone
 	sc.envName = false
+	sc.wrap = wrapState{}
 	for _, h := range hits {
 		ks := h.start + hbase - base
 		if ks < 0 {

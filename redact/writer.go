@@ -29,6 +29,8 @@ type Writer struct {
 	emit   int
 	err    error
 	closed bool
+
+	rechecked int // secrets replaced by Recheck
 }
 
 // NewWriter returns a Writer that writes the redacted stream to dst.
@@ -71,8 +73,25 @@ func (w *Writer) Close() error {
 	return w.process(true)
 }
 
-// Count returns the number of secrets replaced so far.
-func (w *Writer) Count() int { return w.p.count }
+// Count returns the number of secrets replaced so far, by Write and by
+// Recheck.
+func (w *Writer) Count() int { return w.p.count + w.rechecked }
+
+// Recheck redacts line on its own, as [Redactor.String] would, and counts
+// what it replaces in Count. It returns line itself when nothing is
+// replaced. It is for a cleaner that applies carriage returns and
+// backspaces after redaction (the session's pipeline): a line those edits
+// composed is checked again, in case a secret shows only in the result.
+// It may be called from within a Write to the destination, and after
+// Close.
+func (w *Writer) Recheck(line []byte) []byte {
+	out, n := w.p.r.run(line)
+	if n == 0 {
+		return line
+	}
+	w.rechecked += n
+	return out
+}
 
 func (w *Writer) process(final bool) error {
 	w.p.out = w.p.out[:0]

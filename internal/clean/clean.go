@@ -19,6 +19,15 @@
 // Writes may be split at any byte, even inside an escape sequence or a
 // UTF-8 rune: the output is the same as for one big Write.
 //
+// A redactor goes between the two halves of cleaning, not after it: a
+// carriage return lets later text overwrite the start of a secret
+// ("ghp_...\rxx" shows as "xxp_..."), hiding the prefix a rule knows it
+// by. [NewFilteredWriter] strips sequences, controls and invalid UTF-8,
+// hands the text with its carriage returns and backspaces still in it to
+// a [Filter], and then applies them; the result is what [NewWriter] gives
+// when the filter changes nothing. [StringFiltered] does the same for a
+// whole string.
+//
 // # What is removed
 //
 // Escape sequences are parsed the way a VT500-style terminal parses them
@@ -121,6 +130,25 @@ type Writer struct {
 	dst    io.Writer
 	err    error // first error from dst; sticky
 	closed bool
+	mode   mode
+
+	// A filtered Writer (NewFilteredWriter) is the strip stage; it passes
+	// its output through filter into res, the resolve stage.
+	filter Filter
+	res    *Writer
+
+	// strip stage: col (below) is an upper bound of the terminal's cursor
+	// column, exact until a line passes the line bound.
+	pendCR   bool  // a carriage return not yet passed on: dropped before a newline
+	dirty    bool  // the line may hold cells right of the cursor
+	linesOut int64 // newlines passed on (filtered Writer only)
+	editLine int64 // linesOut when the last edit was passed on; -1: none yet
+
+	// resolve stage
+	recheck  func(line []byte) []byte
+	composed bool    // the current line was overwritten, erased or moved over
+	src      *Writer // the strip stage feeding the filter, if known
+	linesIn  int64   // newlines taken (with src)
 
 	// parser
 	state  state
@@ -148,6 +176,15 @@ type Writer struct {
 
 	stats Stats
 }
+
+// mode is which part of cleaning a Writer does.
+type mode uint8
+
+const (
+	modeFull    mode = iota // everything (NewWriter)
+	modeStrip               // the first half: sequences, controls, UTF-8
+	modeResolve             // the second half: the line model
+)
 
 // NewWriter returns a Writer that writes the cleaned stream to dst.
 // Closing the Writer does not close dst.
@@ -179,6 +216,9 @@ func (w *Writer) Write(p []byte) (int, error) {
 		w.run(tmp[:n+k])
 		p = p[k:]
 	}
+	if w.src != nil {
+		p = w.resolveLines(p)
+	}
 	w.run(p)
 	w.flushOut()
 	return n0, w.err
@@ -189,6 +229,21 @@ func (w *Writer) Write(p []byte) (int, error) {
 // dropped and a rune still incomplete is invalid. Close does not close dst
 // and is idempotent.
 func (w *Writer) Close() error {
+	if w.filter == nil || w.closed {
+		return w.close()
+	}
+	err := w.close()
+	if e := w.filter.Close(); err == nil {
+		err = e
+	}
+	if e := w.res.Close(); err == nil {
+		err = e
+	}
+	w.err = err // what a second Close returns
+	return err
+}
+
+func (w *Writer) close() error {
 	if w.closed {
 		return w.err
 	}
@@ -204,6 +259,7 @@ func (w *Writer) Close() error {
 	}
 	w.npend = 0
 	w.state = ground
+	w.pendCR = false // nothing follows it: a no-op
 	w.emitLine()
 	w.flushOut()
 	w.buf, w.out = nil, nil
@@ -212,9 +268,14 @@ func (w *Writer) Close() error {
 }
 
 // Stats reports what the Writer has seen so far. The counts are the same
-// however the input was split into Writes.
+// however the input was split into Writes. For a filtered Writer, BytesOut
+// counts what left the last stage.
 func (w *Writer) Stats() Stats {
-	return w.stats
+	st := w.stats
+	if w.res != nil {
+		st.BytesOut = w.res.stats.BytesOut
+	}
+	return st
 }
 
 // String returns s cleaned as a whole: what a Writer writes for s followed
@@ -286,6 +347,10 @@ func (w *Writer) fast(p []byte) int {
 		if n == 0 {
 			return 0
 		}
+		if w.mode == modeStrip {
+			w.stripText(p[:n], end, ascii)
+			return n
+		}
 		if w.ge == len(w.buf) {
 			w.text(p[:n], end, ascii)
 			return n
@@ -332,6 +397,9 @@ func (w *Writer) fast(p []byte) int {
 // ground state with the cursor at the end of the line; end is the length
 // of its complete lines.
 func (w *Writer) text(seg []byte, end int, ascii bool) {
+	if end > 0 && w.src != nil {
+		w.linesIn += int64(bytes.Count(seg[:end], newline))
+	}
 	if end > 0 {
 		if w.gs > 0 {
 			nl := bytes.IndexByte(seg, '\n')
@@ -340,6 +408,7 @@ func (w *Writer) text(seg []byte, end int, ascii bool) {
 			w.emit(newline)
 			seg, end = seg[nl+1:], end-nl-1
 		}
+		w.composed = false // the line is empty: nothing composed shows
 		// Complete lines that start on an empty line are already what the
 		// terminal would show: they go out without touching the line.
 		w.emit(seg[:end])
@@ -489,13 +558,18 @@ func (w *Writer) control(b byte) {
 	switch {
 	case b >= 0x20 && b < 0x7f, b == '\t':
 		w.insert([]byte{b})
+	case w.mode == modeStrip && (b == '\n' || b == '\r' || b == '\b'):
+		w.stripControl(b)
 	case b == '\n':
+		w.linesIn++
 		w.emitLine()
 		w.emit(newline)
 	case b == '\r':
 		w.left(w.col)
 	case b == '\b':
 		w.left(1)
+	case w.mode == modeResolve && b >= codeEraseRight && b <= codeEraseLine:
+		w.dispatch('K', int(b-codeEraseRight))
 	case b == 0:
 		w.stats.NUL++
 	default:
@@ -506,6 +580,10 @@ func (w *Writer) control(b byte) {
 // dispatch honours the few CSI sequences that change what the current
 // line shows; n is the first parameter (0 when absent).
 func (w *Writer) dispatch(final byte, n int) {
+	if w.mode == modeStrip {
+		w.stripDispatch(final, n)
+		return
+	}
 	switch final {
 	case 'K': // EL: erase in line
 		switch n {

@@ -11,7 +11,10 @@ import (
 // split any way: no panic; valid UTF-8 with no ESC, no control character
 // other than newline and tab, and no C1 control; the same output however
 // the input is split; no growth beyond the U+FFFD expansion; text that is
-// already clean passes unchanged (so cleaning is idempotent).
+// already clean passes unchanged (so cleaning is idempotent). Cleaning in
+// two halves with a filter between them gives the same output and stats,
+// the filter sees only the alphabet a Filter is promised, and a filter
+// that drops lines gets the same result streamed as whole.
 func FuzzWriter(f *testing.F) {
 	for _, c := range allCases() {
 		// The long cases that reach the sequence bound are left to the
@@ -51,6 +54,26 @@ func FuzzWriter(f *testing.F) {
 
 		if again := Bytes(want); !bytes.Equal(again, want) {
 			t.Fatalf("cleaning is not idempotent: %q became %q", want, again)
+		}
+
+		two, f, twoStats := filtered(t, in, sizes...)
+		checkStripped(t, f.seen.Bytes())
+		if n := int64(f.seen.Len()); n > 2*int64(len(in))+2*st.InvalidUTF8 {
+			t.Fatalf("stripped text of %d bytes grew to %d", len(in), n)
+		}
+		// A column move on a line past the line bound may land elsewhere
+		// (stages.go); shorter inputs cannot reach the bound.
+		if 3*len(in) < maxLine && !bytes.Equal(two, want) {
+			t.Fatalf("strip then resolve gave %q (filter saw %q), NewWriter %q", two, f.seen.Bytes(), want)
+		}
+		twoStats.BytesOut = st.BytesOut
+		if 3*len(in) < maxLine && twoStats != st {
+			t.Fatalf("filtered stats %+v, NewWriter's %+v", twoStats, st)
+		}
+		// A filter that drops lines, streamed (lines without edits skip
+		// the parser) and whole (they never do).
+		if got, want := filteredDrop(t, in, sizes...), StringFiltered(string(in), dropLines); string(got) != want {
+			t.Fatalf("with lines dropped, streamed %q, whole %q", got, want)
 		}
 	})
 }

@@ -27,6 +27,12 @@ func (w *Writer) lineLen() int {
 // insert writes one rune at the cursor, overwriting the
 // cell under it, and moves the cursor right.
 func (w *Writer) insert(enc []byte) {
+	if w.mode == modeStrip {
+		w.flushCR()
+		w.emit(enc)
+		w.col++
+		return
+	}
 	if w.ge < len(w.buf) {
 		w.ge += cellLen(w.buf[w.ge:])
 	}
@@ -117,6 +123,7 @@ func (w *Writer) left(n int) {
 	if n <= 0 {
 		return
 	}
+	w.composed = true
 	k := 0
 	if n < w.col {
 		k = w.gs
@@ -137,7 +144,10 @@ func (w *Writer) left(n int) {
 // eraseRight erases from the cursor to the end of the line. Erased cells at
 // the end of a line are not shown, so they are simply dropped.
 func (w *Writer) eraseRight() {
-	w.ge = len(w.buf)
+	if w.ge < len(w.buf) {
+		w.ge = len(w.buf)
+		w.composed = true
+	}
 }
 
 // eraseLeft erases the cells before the cursor, keeping the cursor's
@@ -150,7 +160,7 @@ func (w *Writer) eraseLeft() {
 		w.buf[j] = 0
 	}
 	if j > 0 {
-		w.blanks = true
+		w.blanks, w.composed = true, true
 	}
 	w.gs, w.blankPre = j, j
 }
@@ -160,13 +170,16 @@ func (w *Writer) eraseUnder() {
 	if w.ge < len(w.buf) {
 		w.ge += cellLen(w.buf[w.ge:]) - 1
 		w.buf[w.ge] = 0
-		w.blanks = true
+		w.blanks, w.composed = true, true
 	}
 }
 
 // emitLine passes the line on as the terminal shows it (without a
 // newline) and starts an empty one.
 func (w *Writer) emitLine() {
+	if w.mode == modeStrip {
+		return // the strip stage keeps no line
+	}
 	if w.gs < w.ge {
 		copy(w.buf[w.gs:], w.buf[w.ge:])
 	}
@@ -181,6 +194,10 @@ func (w *Writer) emitLine() {
 			}
 		}
 	}
+	if w.composed && w.recheck != nil && len(line) > 0 {
+		line = w.recheck(line)
+	}
 	w.emit(line)
 	w.gs, w.ge, w.col, w.blankPre, w.blanks = 0, len(w.buf), 0, 0, false
+	w.composed = false
 }
