@@ -28,7 +28,44 @@ const (
 // unless the fence is empty, in which case every command is accepted without
 // parsing. Check the exact text the shell will be given: the fence reads it
 // as bash does (a CR before a newline, say, is part of the last word).
-func (f *Fence) Check(command string) (err error) {
+//
+// Check assumes the command's standard input carries no code (/dev/null, as
+// a session gives it); see [Fence.CheckInput] and [Fence.CheckJob] for
+// commands given input.
+func (f *Fence) Check(command string) error {
+	return f.check(command, nil)
+}
+
+// CheckInput is [Fence.Check] for a command that runs with stdin as its
+// standard input. The input is checked as a here-document of the command
+// would be: where a statement that reads its standard input from the
+// command's (one with no redirection of its own, not in a pipeline) is a
+// shell or source reading code from it (bash, sh -s, source /dev/stdin), the
+// input is checked as that code, deny_patterns included. Input that is only
+// read as data (cat, grep, python3 -) is not checked. An empty stdin is no
+// input: CheckInput(c, "") is Check(c).
+func (f *Fence) CheckInput(command, stdin string) error {
+	if stdin == "" {
+		return f.check(command, nil)
+	}
+	return f.check(command, &stdinSrc{text: &arg{val: stdin, src: stdin, static: true}})
+}
+
+// CheckJob is [Fence.Check] for a command started as a job, whose standard
+// input is written later, a piece at a time (job_input): a shell or source
+// that reads code from it (bash, sh -s, { sh; }, source /dev/stdin) is a
+// dynamic command, as curl ... | sh is, since the fence never sees that
+// code. Programs that read their own language from it (python3, node) are
+// beyond the fence, as their -c code is.
+func (f *Fence) CheckJob(command string) error {
+	return f.check(command, &stdinSrc{stream: true})
+}
+
+// panicReason starts the Reason of a refusal made because the analysis
+// itself failed (a bug in the fence or its parser).
+const panicReason = "the fence could not analyse the command"
+
+func (f *Fence) check(command string, in *stdinSrc) (err error) {
 	if f.Empty() {
 		return nil
 	}
@@ -36,7 +73,7 @@ func (f *Fence) Check(command string) (err error) {
 		// A parser bug must not take the server down, nor let a command
 		// through: refuse it.
 		if r := recover(); r != nil {
-			err = &Error{Layer: f.firstLayer, Rule: RuleParse, Reason: fmt.Sprintf("the fence could not analyse the command (%v)", r)}
+			err = &Error{Layer: f.firstLayer, Rule: RuleParse, Reason: fmt.Sprintf("%s (%v)", panicReason, r)}
 		}
 	}()
 	if nesting(command) > maxNesting {
@@ -46,11 +83,16 @@ func (f *Fence) Check(command string) (err error) {
 	}
 	an := &analysis{wantTexts: f.wantTexts}
 	an.uses = an.usesBuf[:0]
-	if perr := an.source(&scope{src: command, lang: syntax.LangBash}); perr != nil {
+	if perr := an.source(&scope{src: command, lang: syntax.LangBash, in: in}); perr != nil {
 		return &Error{Layer: f.firstLayer, Rule: RuleParse, Reason: "the command does not parse: " + perr.Error()}
 	}
+	an.resolve()
+	input := ""
+	if an.inputRead {
+		input = in.text.val
+	}
 	for _, l := range f.layers {
-		if e := l.check(command, an); e != nil {
+		if e := l.check(command, input, an); e != nil {
 			return e
 		}
 	}
@@ -98,11 +140,19 @@ func (w where) text() string {
 
 // analysis collects what one command would run.
 type analysis struct {
-	uses      []use
-	texts     []text // simple commands after quote removal, for deny_patterns
-	wantTexts bool
-	defined   map[string]bool // functions and aliases the command defines
-	usesBuf   [8]use          // room for a typical command's uses, in one allocation
+	uses       []use
+	texts      []text // simple commands after quote removal, for deny_patterns
+	wantTexts  bool
+	defined    map[string]bool // functions and aliases the command defines
+	usesBuf    [8]use          // room for a typical command's uses, in one allocation
+	inputRead  bool            // a shell reads CheckInput's stdin as code
+	vars       map[string]*varInfo
+	refs       []varRef   // variables whose values bash evaluates, resolved by resolve
+	locals     []localSet // local x=$v, dynamic if x is an array
+	escapes    []escape
+	localDecls []localDecl
+	opaque     bool // the command sources a file, which may set any variable
+	fed        map[fedKey]bool
 }
 
 // define notes a function or alias defined by the command, whose body the
@@ -112,6 +162,29 @@ func (an *analysis) define(name string) {
 		an.defined = map[string]bool{}
 	}
 	an.defined[name] = true
+}
+
+// defineFunc notes a function the command defines. One named like a shell
+// builtin or keyword changes what the builtin does in later commands,
+// which the fence reasons about (declare -A, local, read): dynamic.
+func (an *analysis) defineFunc(sc *scope, name *syntax.Lit) {
+	an.define(name.Value)
+	if shellWords[name.Value] {
+		an.dynamic(&call{sc: sc, at: sc.where(name)}, name.Value, fmt.Sprintf("a function named %s stands in for the shell's own %s in later commands, where the fence cannot follow it", name.Value, name.Value))
+	}
+}
+
+// shellWords are bash's builtins and keywords.
+var shellWords = map[string]bool{}
+
+func init() {
+	for _, w := range strings.Fields(`. : [ alias bg bind break builtin caller cd command compgen complete compopt
+		continue declare dirs disown echo enable eval exec exit export false fc fg getopts hash help history jobs
+		kill let local logout mapfile popd printf pushd pwd read readarray readonly return set shift shopt source
+		suspend test times trap true type typeset ulimit umask unalias unset wait
+		! case coproc do done elif else esac fi for function if in select then time until while { } [[ ]]`) {
+		shellWords[w] = true
+	}
 }
 
 type text struct {
@@ -130,6 +203,44 @@ type scope struct {
 	// outerWord is, for approx code, the word the code came from.
 	outerWord string
 	piped     map[*syntax.Stmt]bool
+
+	// maybe marks text that is only perhaps code (a value assigned to a
+	// variable, which bash runs if it is ever evaluated): what it would run
+	// is held to deny rules, not to allow lists, and what cannot be
+	// analysed in it is no refusal. maybeWhy says why, for errors.
+	maybe    bool
+	maybeWhy string
+
+	// later names code that runs when the shell gets to it, perhaps in
+	// the middle of a later command: a trap's action, an alias, a prompt.
+	later string
+
+	// Standard input: the top level's is in (nil: none that carries code);
+	// inline code's is that of caller, the command that runs it, unless
+	// the code was itself read from standard input (fed), whose reads get
+	// the rest of it, already checked.
+	in     *stdinSrc
+	caller *call
+	fed    bool
+
+	file    *syntax.File                  // nil for a word (a prompt, a value)
+	parents map[*syntax.Stmt]*syntax.Stmt // built when first needed
+	bodies  map[*syntax.Stmt]bool         // function bodies, with parents
+	funcs   []span                        // function bodies' offsets
+}
+
+// span is a range of offsets in a scope's src.
+type span struct{ from, to uint }
+
+func (sp span) has(off uint) bool { return sp.from <= off && off <= sp.to }
+
+func (sc *scope) inFunc(off uint) bool {
+	for _, f := range sc.funcs {
+		if f.has(off) {
+			return true
+		}
+	}
+	return false
 }
 
 // call is one simple command being analysed.
@@ -158,40 +269,114 @@ func parse(src string, lang syntax.LangVariant) (*syntax.File, error) {
 	return p.Parse(strings.NewReader(src), "")
 }
 
+// parseDocument parses src as bash reads the body of a here-document or
+// the inside of double quotes: text with expansions in it.
+func parseDocument(src string) (*syntax.Word, error) {
+	pool := parsers[syntax.LangBash]
+	p := pool.Get().(*syntax.Parser)
+	defer pool.Put(p)
+	return p.Document(strings.NewReader(src))
+}
+
 // source parses src and records every command it would run.
 func (an *analysis) source(sc *scope) error {
 	f, err := parse(sc.src, sc.lang)
 	if err != nil {
 		return err
 	}
-	syntax.Walk(f, func(n syntax.Node) bool {
+	sc.file = f
+	an.walk(sc, f)
+	return nil
+}
+
+// walk records every command node would run.
+func (an *analysis) walk(sc *scope, node syntax.Node) {
+	syntax.Walk(node, func(n syntax.Node) bool {
 		switch n := n.(type) {
+		case *syntax.File:
+			an.defs(sc, n.Stmts)
+		case *syntax.Block:
+			an.defs(sc, n.Stmts)
+		case *syntax.Subshell:
+			an.defs(sc, n.Stmts)
+		case *syntax.IfClause:
+			an.defs(sc, n.Then)
+		case *syntax.WhileClause:
+			an.defs(sc, n.Do)
+		case *syntax.CaseItem:
+			an.defs(sc, n.Stmts)
+		case *syntax.CmdSubst:
+			an.defs(sc, n.Stmts)
+		case *syntax.ProcSubst:
+			an.defs(sc, n.Stmts)
 		case *syntax.BinaryCmd:
 			if n.Op == syntax.Pipe || n.Op == syntax.PipeAll {
 				sc.markPiped(n.Y)
 			}
 		case *syntax.Stmt:
-			if ce, ok := n.Cmd.(*syntax.CallExpr); ok && len(ce.Args) > 0 {
+			if ce, ok := n.Cmd.(*syntax.CallExpr); ok && (len(ce.Args) > 0 || len(ce.Assigns) > 0) {
 				c := &call{sc: sc, at: sc.where(ce), stmt: n}
-				an.argv(c, an.words(c, ce.Args))
+				for _, as := range ce.Assigns {
+					an.assign(c, as, nil)
+					if len(ce.Args) == 0 && as.Name != nil {
+						an.sets(c, as.Name.Value, as.Pos().Offset())
+					}
+				}
+				if len(ce.Args) > 0 {
+					an.argv(c, an.words(c, ce.Args))
+				}
 			}
 		case *syntax.DeclClause:
-			an.add(&call{sc: sc, at: sc.where(n)}, use{kind: useName, name: n.Variant.Value, word: n.Variant.Value})
+			c := &call{sc: sc, at: sc.where(n)}
+			an.add(c, use{kind: useName, name: n.Variant.Value, word: n.Variant.Value})
+			an.decl(c, n)
 		case *syntax.FuncDecl:
 			// Calls to it need not be in an allow list: its body is
 			// checked here.
 			if n.Name != nil {
-				an.define(n.Name.Value)
+				an.defineFunc(sc, n.Name)
 			}
 			for _, l := range n.Names {
-				an.define(l.Value)
+				an.defineFunc(sc, l)
+			}
+			if n.Body != nil {
+				sc.funcs = append(sc.funcs, span{n.Body.Pos().Offset(), n.Body.End().Offset()})
 			}
 		case *syntax.LetClause:
-			an.add(&call{sc: sc, at: sc.where(n)}, use{kind: useName, name: "let", word: "let"})
+			c := &call{sc: sc, at: sc.where(n)}
+			an.add(c, use{kind: useName, name: "let", word: "let"})
+			for _, x := range n.Exprs {
+				an.arith(c, x)
+			}
+		case *syntax.ArithmExp:
+			an.arith(&call{sc: sc, at: sc.where(n)}, n.X)
+		case *syntax.ArithmCmd:
+			an.arith(&call{sc: sc, at: sc.where(n)}, n.X)
+		case *syntax.ForClause:
+			an.forClause(sc, n)
+		case *syntax.ParamExp:
+			an.param(sc, n)
+		case *syntax.Assign:
+			an.subscripts(sc, n)
+		case *syntax.BinaryTest:
+			switch n.Op {
+			case syntax.TsEql, syntax.TsNeq, syntax.TsLeq, syntax.TsGeq, syntax.TsLss, syntax.TsGtr:
+				// [[ ]] evaluates both sides as arithmetic ([ ] and
+				// test do not).
+				c := &call{sc: sc, at: sc.where(n)}
+				for _, x := range []syntax.TestExpr{n.X, n.Y} {
+					if w, ok := x.(*syntax.Word); ok {
+						an.arithWord(c, w)
+					}
+				}
+			}
+		case *syntax.UnaryTest:
+			if w, ok := n.X.(*syntax.Word); ok && n.Op == syntax.TsVarSet {
+				an.varName(&call{sc: sc, at: sc.where(n)}, wordArg(sc, w), "[[ -v ]]", false)
+			}
 		}
 		return true
 	})
-	return nil
 }
 
 func (sc *scope) where(n syntax.Node) where {
@@ -229,6 +414,17 @@ func (sc *scope) markPiped(s *syntax.Stmt) {
 }
 
 func (an *analysis) add(c *call, u use) {
+	if c.sc.maybe {
+		// Only perhaps code: what it runs is held to deny rules alone.
+		switch u.kind {
+		case useDynamic, useLimit, useParse:
+			return
+		}
+		u.maybe = true
+		if u.reason == "" {
+			u.reason = c.sc.maybeWhy
+		}
+	}
 	u.at = c.at
 	an.uses = append(an.uses, u)
 }
@@ -349,6 +545,9 @@ func (an *analysis) argv(c *call, args []arg) {
 		if an.wantTexts {
 			an.text(c, name, args[1:])
 		}
+		if v := varArgs[name]; v != nil {
+			v(an, c, args)
+		}
 		h := handlers[name]
 		if h == nil {
 			return
@@ -388,12 +587,36 @@ func isAssign(s string) bool {
 // code records what inline shell code would run: the argument of bash -c,
 // eval's words, a trap's action. what names where it came from, for errors.
 func (an *analysis) code(c *call, code arg, lang syntax.LangVariant, what string) {
+	an.inline(c, code, lang, what, false, "")
+}
+
+// codeFed is code for code a shell reads from its standard input.
+func (an *analysis) codeFed(c *call, code arg, lang syntax.LangVariant, what string) {
+	an.inline(c, code, lang, what, true, "")
+}
+
+// codeLater is code for code the shell runs when it gets to it, perhaps in
+// the middle of a later command (a trap's action, an alias); later says
+// what it is.
+func (an *analysis) codeLater(c *call, code arg, lang syntax.LangVariant, what, later string) {
+	an.inline(c, code, lang, what, false, later)
+}
+
+func (an *analysis) inline(c *call, code arg, lang syntax.LangVariant, what string, fed bool, later string) {
 	if c.sc.depth+1 > maxDepth {
 		an.add(c, use{kind: useLimit, word: code.src, reason: fmt.Sprintf("inline code is nested more than %d levels deep", maxDepth)})
 		return
 	}
+	if nesting(code.val) > maxNesting {
+		an.add(c, use{kind: useLimit, word: code.src, reason: fmt.Sprintf("the code run by %s nests brackets more than %d deep", what, maxNesting)})
+		return
+	}
 	approx := !code.static
-	sc := &scope{src: code.val, lang: lang, depth: c.sc.depth + 1, approx: approx, outer: c.at.text(), outerWord: code.src}
+	sc := c.sc.inner(c, code.val, lang)
+	sc.approx, sc.outer, sc.outerWord, sc.fed = approx, c.at.text(), code.src, fed
+	if later != "" {
+		sc.later = later
+	}
 	err := an.source(sc)
 	if err != nil && lang != syntax.LangBash {
 		// The fence's zsh and ksh grammars are narrower than the shells':
@@ -409,8 +632,77 @@ func (an *analysis) code(c *call, code arg, lang syntax.LangVariant, what string
 	}
 }
 
-// check applies one layer to the analysis of command.
-func (l *layer) check(command string, an *analysis) *Error {
+// maybeCode records what code that may run later would run (why says when),
+// against deny rules alone.
+func (an *analysis) maybeCode(c *call, code arg, why string) {
+	if c.sc.depth+1 > maxDepth || nesting(code.val) > maxNesting {
+		return
+	}
+	sc := c.sc.inner(c, code.val, syntax.LangBash)
+	sc.approx, sc.outer, sc.outerWord = !code.static, c.at.text(), code.src
+	if !sc.maybe {
+		sc.maybe, sc.maybeWhy = true, why
+	}
+	_ = an.source(sc) // text that is no code runs nothing
+}
+
+// inner returns a scope for code that c runs, one level deeper.
+func (sc *scope) inner(c *call, src string, lang syntax.LangVariant) *scope {
+	return &scope{src: src, lang: lang, depth: sc.depth + 1, caller: c, maybe: sc.maybe, maybeWhy: sc.maybeWhy, later: sc.laterAt(c)}
+}
+
+// laterAt says, for code that c runs in sc, what runs it when the shell
+// gets to it, perhaps in the middle of a later command: a function whose
+// body c is in, a trap's action, ...; "" for code that runs now.
+func (sc *scope) laterAt(c *call) string {
+	if sc.later != "" {
+		return sc.later
+	}
+	var n syntax.Node
+	switch {
+	case c.stmt != nil:
+		n = c.stmt
+	case c.at.node != nil && c.at.src == sc.src:
+		n = c.at.node
+	}
+	if n != nil && sc.inFunc(n.Pos().Offset()) {
+		return "the function"
+	}
+	return ""
+}
+
+// expansions records what text bash expands as it does a double-quoted
+// string (a prompt, a value that may be evaluated) would run: its command
+// substitutions. With maybe, the text is only perhaps expanded (why says
+// when), and what it would run is held to deny rules alone. later, if set,
+// says the text is expanded when the shell gets to it (a prompt).
+func (an *analysis) expansions(c *call, text, what string, maybe bool, why, later string) {
+	if c.sc.depth+1 > maxDepth {
+		an.add(c, use{kind: useLimit, word: text, reason: fmt.Sprintf("inline code is nested more than %d levels deep", maxDepth)})
+		return
+	}
+	if nesting(text) > maxNesting {
+		an.add(c, use{kind: useLimit, word: text, reason: fmt.Sprintf("%s nests brackets more than %d deep", what, maxNesting)})
+		return
+	}
+	sc := c.sc.inner(c, text, syntax.LangBash)
+	if maybe && !sc.maybe {
+		sc.maybe, sc.maybeWhy = true, why
+	}
+	if later != "" {
+		sc.later = later
+	}
+	w, err := parseDocument(text)
+	if err != nil {
+		an.add(&call{sc: sc, at: c.at}, use{kind: useParse, word: text, reason: fmt.Sprintf("%s does not parse: %v", what, err)})
+		return
+	}
+	an.walk(sc, w)
+}
+
+// check applies one layer to the analysis of command. input is standard
+// input a shell reads as code, matched by deny_patterns as the command is.
+func (l *layer) check(command, input string, an *analysis) *Error {
 	for _, u := range an.uses {
 		if e := l.checkUse(u); e != nil {
 			return e
@@ -419,6 +711,11 @@ func (l *layer) check(command string, an *analysis) *Error {
 	for _, p := range l.patterns {
 		if loc := p.re.FindStringIndex(command); loc != nil {
 			return &Error{Layer: l.name, Rule: "deny_patterns '" + p.src + "'", Word: oneLine(command[loc[0]:loc[1]]), Command: oneLine(command)}
+		}
+		if input != "" {
+			if loc := p.re.FindStringIndex(input); loc != nil {
+				return &Error{Layer: l.name, Rule: "deny_patterns '" + p.src + "'", Word: oneLine(input[loc[0]:loc[1]]), Command: "standard input: " + oneLine(input)}
+			}
 		}
 		for _, t := range an.texts {
 			if loc := p.re.FindStringIndex(t.s); loc != nil {

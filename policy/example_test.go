@@ -38,3 +38,18 @@ func Example() {
 	// layer=operator rule=deny 'rm' word=rm
 	// policy: session allow[1] "curl" is not in the operator allow list; a session can only narrow the operator's policy
 }
+
+// A command's standard input is checked where a shell reads it as code, as
+// a here-document would be: session_exec's stdin goes through CheckInput.
+func ExampleFence_CheckInput() {
+	fence, err := policy.Compile(&policy.Policy{Deny: []string{"rm"}}, nil)
+	if err != nil {
+		fmt.Println(err)
+		return
+	}
+	fmt.Println(fence.CheckInput("cat > notes.txt", "rm -rf build"))
+	fmt.Println(fence.CheckInput("bash -s", "cd build && rm -rf out"))
+	// Output:
+	// <nil>
+	// policy: denied by operator deny rule 'rm' (found in: rm -rf out)
+}

@@ -6,6 +6,7 @@ import (
 	"strings"
 	"sync"
 	"testing"
+	"time"
 
 	"github.com/stretchr/testify/assert"
 	"github.com/stretchr/testify/require"
@@ -205,6 +206,12 @@ func TestNestingLimit(t *testing.T) {
 
 	// Many dynamic words in a row stay cheap to check (once quadratic).
 	assert.NoError(t, f.Check(strings.Repeat("$x ", 50_000)+"ls"))
+
+	// So do many assignments and arithmetic uses of one variable.
+	strict := mustCompile(t, &Policy{Allow: []string{"ls"}}, nil)
+	start := time.Now()
+	assert.NoError(t, strict.Check(strings.Repeat("i=0; ", 20_000)+strings.Repeat("echo $((i)); ", 20_000)))
+	assert.Less(t, time.Since(start), 5*time.Second)
 }
 
 func TestWrapperLimit(t *testing.T) {

@@ -54,12 +54,14 @@ func init() {
 		"readarray": codeOnly("readarray -C", opts{arg: "dnOsuc", code: "C"}),
 
 		// Builtins that run code given as words.
-		"eval":   evalHandler,
-		"trap":   trapHandler,
-		"alias":  aliasHandler,
-		"source": sourceHandler,
-		".":      sourceHandler,
-		"hash":   hashHandler,
+		"eval":    evalHandler,
+		"trap":    trapHandler,
+		"alias":   aliasHandler,
+		"source":  sourceHandler,
+		".":       sourceHandler,
+		"hash":    hashHandler,
+		"fc":      fcHandler,
+		"history": historyHandler,
 	}
 	for _, sh := range []string{"bash", "sh", "dash", "ash", "rbash", "yash", "posh"} {
 		handlers[sh] = shellHandler(syntax.LangBash)
@@ -94,6 +96,7 @@ type opts struct {
 	longStop []string
 	longCode []string
 	assigns  bool // NAME=value words before the command are environment (env, sudo)
+	anyName  bool // with assigns, any word with an = after its first byte is one (env)
 	operands int  // operands before the command (timeout's DURATION)
 }
 
@@ -172,7 +175,7 @@ func (o *opts) parse(args []arg, permute bool) (int, []option, bool) {
 					found = append(found, option{name: "-" + string(ch)})
 				}
 			}
-		case o.assigns && isAssign(v):
+		case o.isAssign(v):
 			i++
 		default:
 			if permute {
@@ -190,10 +193,42 @@ func (o *opts) parse(args []arg, permute bool) (int, []option, bool) {
 
 // operandsAt skips environment assignments and leading operands from i.
 func (o *opts) operandsAt(args []arg, i int) int {
-	for o.assigns && i < len(args) && args[i].static && isAssign(args[i].val) {
+	for i < len(args) && args[i].static && o.isAssign(args[i].val) {
 		i++
 	}
 	return min(i+o.operands, len(args))
+}
+
+// isAssign reports whether v is an environment assignment for the program.
+func (o *opts) isAssign(v string) bool {
+	if !o.assigns {
+		return false
+	}
+	if o.anyName {
+		return strings.IndexByte(v, '=') > 0
+	}
+	return isAssign(v)
+}
+
+// environ checks the NAME=value words a wrapper puts in the environment of
+// the command it runs: variables a shell runs (PROMPT_COMMAND, BASH_ENV)
+// and functions it imports (BASH_FUNC_f%%=() { ...; }).
+func (an *analysis) environ(c *call, o *opts, words []arg) {
+	for _, a := range words {
+		if !a.static || strings.HasPrefix(a.val, "-") || !o.isAssign(a.val) {
+			continue
+		}
+		name, val, _ := strings.Cut(a.val, "=")
+		v := arg{val: val, src: a.src, static: true}
+		switch {
+		case syntax.ValidName(name):
+			an.setValue(c, nil, name, v, nil, modeWhole)
+		case strings.HasPrefix(name, "BASH_FUNC_") && strings.HasPrefix(strings.TrimLeft(val, " "), "("):
+			// A function a child bash defines: f() { ...; }.
+			v.val = "f" + strings.TrimLeft(val, " ")
+			an.code(c, v, syntax.LangBash, "the function "+name)
+		}
+	}
 }
 
 // codes returns the arguments of the options that take shell code.
@@ -233,6 +268,9 @@ func wrap(o opts) handler {
 		if stop {
 			return c, nil
 		}
+		if o.assigns {
+			an.environ(c, &o, args[1:i])
+		}
 		if i >= len(args) {
 			an.missing(c, args[0])
 			return c, nil
@@ -271,7 +309,7 @@ func applet(an *analysis, c *call, args []arg) (*call, []arg) {
 // envHandler: env [-i] [-u NAME] [-C DIR] [-S STRING] [NAME=VALUE]... COMMAND.
 // -S splits STRING into words that take its place.
 func envHandler(an *analysis, c *call, args []arg) (*call, []arg) {
-	o := opts{arg: "uCSaP", long: []string{"unset", "chdir", "split-string", "argv0"}, assigns: true}
+	o := opts{arg: "uCSaP", long: []string{"unset", "chdir", "split-string", "argv0"}, assigns: true, anyName: true}
 	for range maxDepth {
 		// A lone "-" means -i; take it out of the way of the option parser.
 		for len(args) > 1 && args[1].static && args[1].val == "-" {
@@ -286,6 +324,7 @@ func envHandler(an *analysis, c *call, args []arg) (*call, []arg) {
 			}
 		}
 		if split == nil {
+			an.environ(c, &o, args[1:i])
 			if i >= len(args) {
 				an.missing(c, args[0])
 				return c, nil
@@ -546,41 +585,6 @@ func shellHandler(lang syntax.LangVariant) handler {
 	}
 }
 
-// stdinCode records the code a shell (or source) reads from its standard
-// input: a here-document or here-string is checked, a pipe or a process
-// substitution is dynamic, a file is opaque.
-func (an *analysis) stdinCode(c *call, lang syntax.LangVariant, name string) {
-	if c.stmt == nil || c.noStdin {
-		return
-	}
-	var in *syntax.Redirect
-	for _, r := range c.stmt.Redirs {
-		if r.N != nil && r.N.Value != "0" {
-			continue
-		}
-		switch r.Op {
-		case syntax.RdrIn, syntax.RdrInOut, syntax.DplIn, syntax.Hdoc, syntax.DashHdoc, syntax.WordHdoc:
-			in = r
-		}
-	}
-	switch {
-	case in == nil:
-		if c.sc.piped[c.stmt] {
-			an.dynamic(c, name, fmt.Sprintf("%s runs code it reads from a pipe when the command runs", name))
-		}
-	case in.Op == syntax.Hdoc || in.Op == syntax.DashHdoc:
-		if in.Hdoc != nil {
-			an.code(c, heredoc(c.sc, in), lang, name+" <<")
-		}
-	case in.Op == syntax.WordHdoc:
-		an.code(c, an.wordArg(c, in.Word), lang, name+" <<<")
-	default:
-		if a := an.wordArg(c, in.Word); a.subst {
-			an.dynamic(c, a.src, fmt.Sprintf("%s runs code that a substitution produces when the command runs", name))
-		}
-	}
-}
-
 // heredoc returns the body of a here-document as the shell reads it.
 func heredoc(sc *scope, r *syntax.Redirect) arg {
 	quoted := false
@@ -635,7 +639,7 @@ func trapHandler(an *analysis, c *call, args []arg) (*call, []arg) {
 		rest = rest[1:]
 	}
 	if len(rest) >= 2 && !(rest[0].static && rest[0].val == "-") {
-		an.code(c, rest[0], c.sc.lang, "trap")
+		an.codeLater(c, rest[0], c.sc.lang, "trap", "the trap action")
 	}
 	return c, nil
 }
@@ -650,8 +654,11 @@ func aliasHandler(an *analysis, c *call, args []arg) (*call, []arg) {
 			body := a
 			body.val = a.val[k+1:]
 			body.static = a.static || !strings.Contains(body.val, dynMark)
-			an.code(c, body, c.sc.lang, "alias "+a.val[:k])
+			an.codeLater(c, body, c.sc.lang, "alias "+a.val[:k], "the alias "+a.val[:k])
 			an.define(a.val[:k])
+			if shellWords[a.val[:k]] {
+				an.dynamic(c, a.src, fmt.Sprintf("an alias named %s stands in for the shell's own %s in later commands, where the fence cannot follow it", a.val[:k], a.val[:k]))
+			}
 		case !a.static:
 			an.dynamic(c, a.src, "the alias is defined when the command runs")
 		}
@@ -672,6 +679,12 @@ func sourceHandler(an *analysis, c *call, args []arg) (*call, []arg) {
 		an.stdinCode(c, c.sc.lang, progName(args[0].val))
 	case rest[0].subst:
 		an.dynamic(c, rest[0].src, fmt.Sprintf("%s runs code that a substitution produces when the command runs", progName(args[0].val)))
+	default:
+		// The file may set any variable: none is known after it.
+		an.opaque = true
+		if later := c.sc.laterAt(c); later != "" {
+			an.dynamic(c, args[0].src, fmt.Sprintf("%s runs a file, which may set variables in the middle of a later command that runs %s; the fence cannot see it", progName(args[0].val), later))
+		}
 	}
 	return c, nil
 }
@@ -693,6 +706,30 @@ func hashHandler(an *analysis, c *call, args []arg) (*call, []arg) {
 			an.add(c, use{kind: useName, name: name, word: f.val.src})
 		} else {
 			an.dynamic(c, f.val.src, "hash -p binds a name to a program chosen when the command runs")
+		}
+	}
+	return c, nil
+}
+
+// fcHandler: fc runs commands from the shell's history (fc -s, fc -e ed),
+// unless it only lists them (-l).
+func fcHandler(an *analysis, c *call, args []arg) (*call, []arg) {
+	for _, a := range args[1:] {
+		if a.static && strings.HasPrefix(a.val, "-") && strings.Contains(a.val, "l") {
+			return c, nil
+		}
+	}
+	an.dynamic(c, args[0].src, "fc runs commands from the shell's history, which the fence does not see")
+	return c, nil
+}
+
+// historyHandler: history -s ARGS... adds ARGS to the history as a command,
+// which fc can run later: it is checked against deny rules.
+func historyHandler(an *analysis, c *call, args []arg) (*call, []arg) {
+	for i, a := range args[1:] {
+		if a.static && a.val == "-s" {
+			an.maybeCode(c, join(args[i+2:]), "history -s adds it to the history, which fc runs")
+			return c, nil
 		}
 	}
 	return c, nil
