@@ -14,6 +14,8 @@ import (
 	"time"
 
 	"github.com/execkit/execkit/transport/docker"
+	"golang.org/x/crypto/ssh/agent"
+	"golang.org/x/crypto/ssh/knownhosts"
 	"golang.org/x/sys/unix"
 )
 
@@ -122,16 +124,22 @@ func doctor(getenv func(string) string, out io.Writer) int {
 				line("[ok]", "%s: the values of %s are redacted wherever they appear", envSecretEnv, strings.Join(st.secretNames, ", "))
 			}
 		case envKeyDir:
-			if info, err := os.Stat(st.keyDir); err != nil || !info.IsDir() {
+			if st.keyDir == "" {
+				line("[warn]", "%s: not set, and there is no home directory for the default ~/.ssh ($HOME is unset or not absolute, and the password database has none for this user), so SSH sessions are refused (set it, and %s)", envKeyDir, envKnownHosts)
+			} else if info, err := os.Stat(st.keyDir); err != nil || !info.IsDir() {
 				line("[warn]", "%s: %s%s is not a directory, so no ssh key_path can resolve (create it or set %s)", envKeyDir, st.keyDir, dflt(name), envKeyDir)
 			} else {
 				line("[ok]", "%s: ssh key_path arguments must resolve inside %s%s", envKeyDir, st.keyDir, dflt(name))
 			}
 		case envKnownHosts:
-			if _, err := os.Stat(st.knownHosts); err != nil {
-				line("[ok]", "%s: %s%s does not exist yet; it is created at the first SSH connection (trust on first use)", envKnownHosts, st.knownHosts, dflt(name))
-			} else {
-				line("[ok]", "%s: %s%s", envKnownHosts, st.knownHosts, dflt(name))
+			switch {
+			case st.insecureHosts:
+				line("[--]", "%s: not used, since %s turns host-key checks off", envKnownHosts, envInsecureHost)
+			case st.knownHosts == "":
+				line("[warn]", "%s: not set, and there is no home directory for the default ~/.ssh/known_hosts, so SSH sessions are refused (set it)", envKnownHosts)
+			default:
+				status, what := checkKnownHosts(st.knownHosts)
+				line(status, "%s: %s%s %s", envKnownHosts, st.knownHosts, dflt(name), what)
 			}
 		case envInsecureHost:
 			if st.insecureHosts {
@@ -147,10 +155,14 @@ func doctor(getenv func(string) string, out io.Writer) int {
 			sock := getenv("SSH_AUTH_SOCK")
 			if sock == "" {
 				line("[warn]", "%s: on, but SSH_AUTH_SOCK is not set (start ssh-agent)", envSSHAgent)
-			} else if err := dialUnix(sock); err != nil {
-				line("[warn]", "%s: on, but the agent at %s does not answer: %v", envSSHAgent, sock, err)
+			} else if n, err := agentKeys(sock); err != nil {
+				line("[warn]", "%s: on, but the agent at %s does not answer: %v", envSSHAgent, sock, shortErr(err))
 			} else {
-				line("[ok]", "%s: on, ssh-agent at %s answers", envSSHAgent, sock)
+				keys := "keys"
+				if n == 1 {
+					keys = "key"
+				}
+				line("[ok]", "%s: on, ssh-agent at %s answers (%d %s)", envSSHAgent, sock, n, keys)
 			}
 		case envWatchWeb:
 			watchWebDoctor(st, getenv, line)
@@ -239,12 +251,63 @@ func formatBytes(n int64) string {
 	return fmt.Sprintf("%d bytes", n)
 }
 
-func dialUnix(path string) error {
-	c, err := net.DialTimeout("unix", path, 2*time.Second)
-	if err != nil {
-		return err
+// checkKnownHosts says whether SSH sessions could use the known_hosts file at
+// path as the ssh transport does: read and parse it when it exists, and
+// append a new host's key to it (trust on first use), creating it and the
+// directories above it if need be. It creates nothing.
+func checkKnownHosts(path string) (string, string) {
+	const all = "so every SSH connection fails"
+	const tofu = "so trust on first use fails: new hosts are refused"
+	info, err := os.Stat(path)
+	switch {
+	case err == nil && info.IsDir():
+		return "[warn]", "is a directory, " + all + " (point it at a file)"
+	case err == nil:
+		if unix.Access(path, unix.R_OK) != nil {
+			return "[warn]", "is not readable by this user, " + all
+		}
+		if _, err := knownhosts.New(path); err != nil {
+			return "[warn]", fmt.Sprintf("does not parse (%s), %s", strings.TrimPrefix(err.Error(), "knownhosts: "), all)
+		}
+		if unix.Access(path, unix.W_OK) != nil {
+			return "[warn]", "is not writable by this user, " + tofu + " (hosts already in it still work)"
+		}
+		return "[ok]", "(readable, writable)"
+	case errors.Is(err, os.ErrNotExist):
+		// The transport creates the missing directories, then the file.
+		// (A path under a regular file is ENOTDIR, not missing: below.)
+		for p := filepath.Dir(path); ; p = filepath.Dir(p) {
+			_, err := os.Stat(p)
+			switch {
+			case err == nil && unix.Access(p, unix.W_OK|unix.X_OK) != nil:
+				return "[warn]", "cannot be created: " + p + " is not writable by this user, " + tofu
+			case err == nil:
+				return "[ok]", "does not exist yet; it is created at the first SSH connection (trust on first use)"
+			case !errors.Is(err, os.ErrNotExist):
+				return "[warn]", fmt.Sprintf("cannot be created (%s), %s", shortErr(err), tofu)
+			case filepath.Dir(p) == p:
+				return "[warn]", "cannot be created, " + tofu
+			}
+		}
+	default:
+		return "[warn]", fmt.Sprintf("cannot be read (%s), %s", shortErr(err), all)
 	}
-	return c.Close()
+}
+
+// agentKeys asks the ssh-agent at sock for its keys, as an SSH session
+// would, and returns how many it holds.
+func agentKeys(sock string) (int, error) {
+	c, err := net.DialTimeout("unix", sock, 2*time.Second)
+	if err != nil {
+		return 0, err
+	}
+	defer c.Close()
+	c.SetDeadline(time.Now().Add(2 * time.Second))
+	keys, err := agent.NewClient(c).List()
+	if err != nil {
+		return 0, err
+	}
+	return len(keys), nil
 }
 
 // checkDocker pings the Docker engine the way the docker transport will
@@ -257,6 +320,16 @@ func checkDocker(host string) (string, string) {
 	ctx, cancel := context.WithTimeout(context.Background(), 3*time.Second)
 	defer cancel()
 	eng, err := docker.Ping(ctx, &docker.Operator{Host: host})
+	if err != nil && !errors.Is(err, docker.ErrUnreachable) {
+		// Refused before any connection (an ssh:// address, a bad
+		// DOCKER_CERT_PATH), or an answer that is not a daemon's: the
+		// transport's error says what to do.
+		msg := strings.TrimPrefix(err.Error(), "docker: ")
+		if !strings.Contains(msg, shown) {
+			msg = fmt.Sprintf("the engine at %s cannot be used: %s", shown, msg)
+		}
+		return "[warn]", msg
+	}
 	if err != nil {
 		hint := "start dockerd or set DOCKER_HOST"
 		if strings.Contains(err.Error(), "permission denied") {

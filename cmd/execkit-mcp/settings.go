@@ -3,7 +3,6 @@ package main
 import (
 	"fmt"
 	"math"
-	"os"
 	"path/filepath"
 	"regexp"
 	"strconv"
@@ -13,6 +12,7 @@ import (
 	"github.com/execkit/execkit"
 	"github.com/execkit/execkit/checkpoint"
 	"github.com/execkit/execkit/policy"
+	"github.com/execkit/execkit/transport/ssh"
 )
 
 // The operator's settings: environment variables only, never tool
@@ -63,8 +63,8 @@ type settings struct {
 	secretNames   []string // variables whose values are secrets
 	secrets       []string // their values, redacted wherever they appear
 
-	keyDir        string
-	knownHosts    string
+	keyDir        string // "" only when unset and there is no home directory
+	knownHosts    string // likewise
 	insecureHosts bool
 	sshAgent      bool
 
@@ -112,7 +112,16 @@ func loadSettings(getenv func(string) string) (*settings, []error) {
 		st.raw[name] = v
 		return v, v != ""
 	}
-	home, _ := os.UserHomeDir()
+	// The home directory as the ssh transport finds it ($HOME when it is
+	// absolute, else the password database), for ~ in paths and the SSH
+	// defaults. Without one the SSH defaults stay unset: ssh.Dial then
+	// refuses SSH sessions saying why, rather than reading keys and
+	// known_hosts relative to wherever the server was started.
+	var home string
+	if def, err := (&ssh.Operator{}).Resolve(); err == nil {
+		home = filepath.Dir(def.KeyDir) // Resolve puts it at <home>/.ssh
+		st.keyDir, st.knownHosts = def.KeyDir, def.KnownHostsPath
+	}
 
 	if v, ok := get(envAudit); ok {
 		if p, err := cleanPath(v, home); err != nil {
@@ -198,7 +207,6 @@ func loadSettings(getenv func(string) string) (*settings, []error) {
 		}
 	}
 
-	st.keyDir = filepath.Join(home, ".ssh")
 	if v, ok := get(envKeyDir); ok {
 		if p, err := cleanPath(v, home); err != nil {
 			bad(envKeyDir, v, "must be the path of a directory: "+err.Error())
@@ -206,7 +214,6 @@ func loadSettings(getenv func(string) string) (*settings, []error) {
 			st.keyDir = p
 		}
 	}
-	st.knownHosts = filepath.Join(home, ".ssh", "known_hosts")
 	if v, ok := get(envKnownHosts); ok {
 		if p, err := cleanPath(v, home); err != nil {
 			bad(envKnownHosts, v, "must be the path of a known_hosts file: "+err.Error())

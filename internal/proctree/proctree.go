@@ -18,6 +18,8 @@ import (
 // Proc is one process as /proc/PID/stat describes it.
 type Proc struct {
 	PID, PPID int
+	// PGID is its process group.
+	PGID int
 	// Start is the start time in clock ticks after boot.
 	Start uint64
 }
@@ -65,7 +67,8 @@ func parseStat(pid int, b []byte) (Proc, error) {
 		return Proc{}, errors.New("proctree: malformed stat")
 	}
 	f := strings.Fields(string(b[i+1:]))
-	// f[0] is state (field 3), f[1] ppid (4), f[19] starttime (22).
+	// f[0] is state (field 3), f[1] ppid (4), f[2] pgrp (5), f[19]
+	// starttime (22).
 	if len(f) < 20 {
 		return Proc{}, errors.New("proctree: short stat")
 	}
@@ -73,42 +76,74 @@ func parseStat(pid int, b []byte) (Proc, error) {
 	if err != nil {
 		return Proc{}, err
 	}
+	pgid, err := strconv.Atoi(f[2])
+	if err != nil {
+		return Proc{}, err
+	}
 	start, err := strconv.ParseUint(f[19], 10, 64)
 	if err != nil {
 		return Proc{}, err
 	}
-	return Proc{PID: pid, PPID: ppid, Start: start}, nil
+	return Proc{PID: pid, PPID: ppid, PGID: pgid, Start: start}, nil
 }
 
 // Descendants returns the pids below root whose start time is at or after
 // since (0: all), children before grandchildren.
+//
+// When root leads its process group (a session's shell does), the other
+// members of that group started at or after since count as root's too, with
+// what is below them, even when they are no longer below root: a process
+// whose parent died of an earlier signal (`sh -c 'sleep 100 & wait'`
+// interrupted: sh dies, its background sleep ignores SIGINT) is re-parented
+// to init, yet it is still the interrupted command's, and the TERM and KILL
+// that follow must reach it.
 func Descendants(root int, since uint64) ([]int, error) {
 	procs, err := Snapshot()
 	if err != nil {
 		return nil, err
 	}
+	return descendants(procs, root, since), nil
+}
+
+func descendants(procs []Proc, root int, since uint64) []int {
 	children := make(map[int][]Proc)
+	leads := false
 	for _, p := range procs {
 		children[p.PPID] = append(children[p.PPID], p)
+		if p.PID == root && p.PGID == root {
+			leads = true
+		}
 	}
 	var out []int
-	queue := []int{root}
 	seen := map[int]bool{root: true}
-	for len(queue) > 0 {
-		pid := queue[0]
-		queue = queue[1:]
-		for _, c := range children[pid] {
-			if seen[c.PID] {
-				continue
-			}
-			seen[c.PID] = true
-			queue = append(queue, c.PID)
-			if c.Start >= since {
-				out = append(out, c.PID)
+	walk := func(top int) {
+		queue := []int{top}
+		for len(queue) > 0 {
+			pid := queue[0]
+			queue = queue[1:]
+			for _, c := range children[pid] {
+				if seen[c.PID] {
+					continue
+				}
+				seen[c.PID] = true
+				queue = append(queue, c.PID)
+				if c.Start >= since {
+					out = append(out, c.PID)
+				}
 			}
 		}
 	}
-	return out, nil
+	walk(root)
+	if leads && root > 1 {
+		for _, p := range procs {
+			if p.PGID == root && !seen[p.PID] && p.Start >= since {
+				seen[p.PID] = true
+				out = append(out, p.PID)
+				walk(p.PID)
+			}
+		}
+	}
+	return out
 }
 
 // ticksPerSecond is USER_HZ, which Linux fixes at 100 for /proc.
@@ -206,15 +241,25 @@ func SignalByName(name string) (syscall.Signal, bool) {
 }
 
 // Script is a POSIX sh program for transports without a Signaler: run as
-// `sh -c Script sh SIG ROOT SINCE_EPOCH [1]`, it signals every descendant of
-// ROOT started at or after SINCE_EPOCH (Unix seconds; 0 for all) with SIG,
-// and ROOT itself when the fourth argument is 1. It needs only /proc and sh
-// builtins, so it works in busybox containers.
+// `sh -c Script sh SIG ROOT SINCE_EPOCH [1]`, it signals every process
+// Descendants(ROOT) would list that started at or after SINCE_EPOCH (Unix
+// seconds; 0 for all) with SIG, and ROOT itself when the fourth argument is
+// 1. Like Descendants, it counts the members of ROOT's process group when
+// ROOT leads it, so a process re-parented after an earlier signal is still
+// reached. It prints the pid of each process it signalled (not ROOT's), one
+// a line, so a caller can tell whether anything was left. It needs only
+// /proc and sh builtins, so it works in busybox containers.
 const Script = `sig=$1 root=$2 since=$3 incl=${4:-0}
 [ "$incl" = 1 ] && kill -s "$sig" "$root" 2>/dev/null
 hz=100
 btime=0
 while read -r k v; do [ "$k" = btime ] && btime=$v; done </proc/stat
+group=
+if read -r line 2>/dev/null <"/proc/$root/stat"; then
+  rest=${line##*) }
+  set -- $rest
+  [ "$3" = "$root" ] && group=$root
+fi
 kids=" $root "
 changed=1
 while [ $changed = 1 ]; do
@@ -222,22 +267,23 @@ while [ $changed = 1 ]; do
   for d in /proc/[0-9]*; do
     p=${d#/proc/}
     case "$kids" in *" $p "*) continue;; esac
-    read -r line <"$d/stat" 2>/dev/null || continue
+    read -r line 2>/dev/null <"$d/stat" || continue
     rest=${line##*) }
     set -- $rest
-    case "$kids" in *" $2 "*) kids="$kids$p "; changed=1;; esac
+    case "$kids" in *" $2 "*) kids="$kids$p "; changed=1; continue;; esac
+    [ -n "$group" ] && [ "$3" = "$group" ] && { kids="$kids$p "; changed=1; }
   done
 done
 for p in $kids; do
   [ "$p" = "$root" ] && continue
   if [ "$since" != 0 ]; then
-    read -r line <"/proc/$p/stat" 2>/dev/null || continue
+    read -r line 2>/dev/null <"/proc/$p/stat" || continue
     rest=${line##*) }
     set -- $rest
     st=${20:-0}
     [ $((btime + st / hz + 1)) -lt "$since" ] && continue
   fi
-  kill -s "$sig" "$p" 2>/dev/null
+  kill -s "$sig" "$p" 2>/dev/null && echo "$p"
 done
 exit 0
 `

@@ -8,6 +8,7 @@ import (
 	"net/http"
 	"net/http/httputil"
 	"net/url"
+	"path"
 	"path/filepath"
 	"regexp"
 	"runtime"
@@ -124,22 +125,45 @@ func TestStateAndTimeout(t *testing.T) {
 	assert.Empty(t, strays(t, dial(t, c, nil, nil)), "the timed-out command's sleep still runs")
 }
 
-// strays lists the sleep processes in the container besides the idle one
-// its init runs.
+// strays lists the sleep processes in the container ("pid sleep N") besides
+// the idle one its init runs (sleep 2147483647), told apart by their
+// arguments, not their parent: a child that outlived its exec's kill is
+// re-parented to the container's init and must still count.
 func strays(t *testing.T, tr transport.Transport) []string {
 	t.Helper()
 	ctx, cancel := bg()
 	defer cancel()
-	out, err := tr.Run(ctx, &transport.Command{Argv: []string{"sh", "-c", `for d in /proc/[0-9]*; do read -r l <$d/stat 2>/dev/null && echo "$l"; done`}})
+	out, err := tr.Run(ctx, &transport.Command{Argv: []string{"sh", "-c", `for d in /proc/[0-9]*; do p=${d#/proc/}; [ "$p" = $$ ] && continue; c=$(tr '\0' ' ' 2>/dev/null <$d/cmdline) && [ -n "$c" ] && echo "$p $c"; done; true`}})
 	require.NoError(t, err)
 	var left []string
 	for _, l := range strings.Split(string(out.Stdout), "\n") {
-		// "pid (comm) state ppid ..."
-		if f := strings.Fields(l); len(f) > 3 && f[1] == "(sleep)" && f[3] != "1" {
+		if f := strings.Fields(l); len(f) > 2 && path.Base(f[1]) == "sleep" && f[2] != "2147483647" {
 			left = append(left, l)
 		}
 	}
 	return left
+}
+
+// TestStraysSeesOrphans checks the checker: a sleep re-parented to the
+// container's init (its parent exited) is a stray, the init's own is not.
+func TestStraysSeesOrphans(t *testing.T) {
+	c := fixture.DockerContainer(t, fixture.DockerBusybox)
+	tr := dial(t, c, nil, nil)
+	assert.Empty(t, strays(t, tr), "a fresh container runs only its init's sleep")
+	ctx, cancel := bg()
+	defer cancel()
+	_, err := tr.Run(ctx, &transport.Command{Argv: []string{"sh", "-c", "(setsid sleep 1007 >/dev/null 2>&1 &)"}})
+	require.NoError(t, err)
+	var left []string
+	require.Eventually(t, func() bool { left = strays(t, tr); return len(left) == 1 }, 10*time.Second, 50*time.Millisecond)
+	f := strings.Fields(left[0])
+	require.Len(t, f, 3)
+	assert.Equal(t, "1007", f[2])
+	st, err := tr.Run(ctx, &transport.Command{Argv: []string{"sh", "-c", "read -r l </proc/" + f[0] + "/stat; echo \"$l\""}})
+	require.NoError(t, err)
+	assert.Regexp(t, `^\d+ \(sleep\) \S+ 1 `, string(st.Stdout), "the stray was re-parented to the container's init")
+	_, err = tr.Run(ctx, &transport.Command{Argv: []string{"kill", "-9", f[0]}})
+	require.NoError(t, err)
 }
 
 func TestBadContainerNames(t *testing.T) {

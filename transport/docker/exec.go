@@ -246,7 +246,7 @@ func (t *Transport) exec(ctx context.Context, c *transport.Command, o execOpts) 
 		p.stdin = &ttyInput{hj: hj}
 		p.errW.Close()
 	} else {
-		p.stdin = &stdinWriter{hj: hj}
+		p.stdin = &stdinWriter{hj: hj, p: p}
 	}
 	t.mu.Lock()
 	if t.closed {
@@ -378,11 +378,32 @@ func (t *Transport) killWith(cli *client.Client, tokens []string) error {
 // Close half-closes it, which the daemon passes on as end of input.
 type stdinWriter struct {
 	hj   types.HijackedResponse
+	p    *process
 	once sync.Once
 	err  error
 }
 
-func (w *stdinWriter) Write(b []byte) (int, error) { return w.hj.Conn.Write(b) }
+// Write writes to the exec's input. When the connection is gone because the
+// container stopped, restarted or was removed, the error says that (it is
+// the one Wait returns), not merely that the connection was closed: the
+// attach stream ends before the daemon's status says why.
+func (w *stdinWriter) Write(b []byte) (int, error) {
+	n, err := w.hj.Conn.Write(b)
+	if err != nil && w.p != nil && !w.p.wasKilled() {
+		select {
+		case <-w.p.done:
+		case <-time.After(inputErrWait):
+		}
+		if w.p.containerGone() {
+			err = w.p.err
+		}
+	}
+	return n, err
+}
+
+// inputErrWait bounds how long a failed write waits for the process's
+// status, to explain the failure.
+const inputErrWait = 5 * time.Second
 
 func (w *stdinWriter) Close() error {
 	w.once.Do(func() { w.err = w.hj.CloseWrite() })

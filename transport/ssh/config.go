@@ -240,7 +240,7 @@ func hostPort(host string, port int) string {
 type Operator struct {
 	// KeyDir is the only directory Config.KeyPath may resolve into (after
 	// symlinks). Empty means ~/.ssh, home from $HOME, else the password
-	// database.
+	// database (Dial fails when neither gives an absolute path).
 	KeyDir string `json:"key_dir,omitempty"`
 	// Passphrases decrypt passphrase-protected keys the operator provides,
 	// by the key's path relative to KeyDir as it resolves ("id_ed25519",
@@ -324,15 +324,22 @@ func (o *Operator) Resolve() (*Operator, error) {
 	return r, nil
 }
 
+// homeDir is $HOME, else the password database's home for this user. A
+// relative $HOME (or database entry) is no home: the paths under it would
+// depend on the current directory.
 func homeDir() (string, error) {
-	if h := os.Getenv("HOME"); h != "" {
+	if h := os.Getenv("HOME"); filepath.IsAbs(h) {
 		return h, nil
 	}
 	u, err := user.Current()
-	if err != nil || u.HomeDir == "" {
-		return "", fmt.Errorf("ssh: cannot find the home directory for the default key directory and known_hosts ($HOME is unset and the password database has none): %v", err)
+	if err == nil && filepath.IsAbs(u.HomeDir) {
+		return u.HomeDir, nil
 	}
-	return u.HomeDir, nil
+	why := "it has no absolute home directory"
+	if err != nil {
+		why = err.Error()
+	}
+	return "", fmt.Errorf("ssh: no home directory for the default key directory and known_hosts ($HOME is unset or not absolute, and the password database: %s); the operator must set both", why)
 }
 
 // operatorJSON carries the durations as seconds (dial_timeout_s,

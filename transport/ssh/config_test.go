@@ -2,6 +2,8 @@ package ssh_test
 
 import (
 	"encoding/json"
+	"os"
+	"os/user"
 	"path/filepath"
 	"regexp"
 	"strings"
@@ -115,4 +117,29 @@ func TestOperatorResolve(t *testing.T) {
 	require.NoError(t, err)
 	assert.True(t, strings.HasSuffix(r.KeyDir, ".ssh"), "home from the password database: %s", r.KeyDir)
 	assert.Empty(t, r.AgentSocket, "no agent unless the operator allows it")
+}
+
+// TestOperatorResolveHome: the defaults are never relative paths, whatever
+// $HOME holds; without $HOME the password database gives the home.
+func TestOperatorResolveHome(t *testing.T) {
+	u, err := user.Current()
+	require.NoError(t, err)
+	require.True(t, filepath.IsAbs(u.HomeDir), "this user's home in the password database")
+	for name, home := range map[string]string{"unset": "", "relative": "some/dir", "dot": "."} {
+		t.Run(name, func(t *testing.T) {
+			t.Setenv("HOME", home) // restored when the test ends
+			if home == "" {
+				os.Unsetenv("HOME")
+			}
+			r, err := (&ssh.Operator{}).Resolve()
+			require.NoError(t, err)
+			assert.Equal(t, filepath.Join(u.HomeDir, ".ssh"), r.KeyDir)
+			assert.Equal(t, filepath.Join(u.HomeDir, ".ssh", "known_hosts"), r.KnownHostsPath)
+		})
+	}
+	// Explicit paths need no home at all.
+	r, err := (&ssh.Operator{KeyDir: "/k", KnownHostsPath: "/kh"}).Resolve()
+	require.NoError(t, err)
+	assert.Equal(t, "/k", r.KeyDir)
+	assert.Equal(t, "/kh", r.KnownHostsPath)
 }

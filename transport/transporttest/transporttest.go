@@ -5,6 +5,8 @@ package transporttest
 
 import (
 	"context"
+	"crypto/rand"
+	"encoding/binary"
 	"fmt"
 	"io"
 	"strconv"
@@ -91,6 +93,30 @@ func Run(t *testing.T, newTransport func(t *testing.T) transport.Transport) {
 		assert.Equal(t, "start\n", res.Stdout)
 		assert.Empty(t, res.Ended, "a timeout must not end the session")
 		assert.Equal(t, "kept\n", exec(t, s, "echo $EK_T", nil).Stdout)
+
+		// Process trees a timeout must take down whole, each leaving the
+		// session and its state as they were: a pipeline, a child that
+		// waits on its own background job (which ignores INT, as a
+		// non-interactive shell's background jobs do), and a child that
+		// ignores INT itself (TERM must follow).
+		exec(t, s, "cd /tmp", nil)
+		for _, tc := range []struct{ name, cmd string }{
+			{"pipeline", "echo start; sleep %s | cat"},
+			// The INT kills sh, which ends the shell's part of the
+			// command; the sleep, re-parented, must still get the TERM.
+			{"background and wait", "echo start; sh -c 'sleep %s & wait'"},
+			{"child ignoring INT", `echo start; sh -c "trap '' INT; sleep %s"`},
+		} {
+			t.Run(tc.name, func(t *testing.T) {
+				tok := token()
+				res := exec(t, s, fmt.Sprintf(tc.cmd, tok), &execkit.ExecOptions{Timeout: 500 * time.Millisecond})
+				assert.True(t, res.TimedOut, "the command must time out")
+				assert.Equal(t, "start\n", res.Stdout)
+				require.Empty(t, res.Ended, "a timeout must not end the session")
+				assert.Equal(t, "kept /tmp\n", exec(t, s, `echo "$EK_T $(pwd)"`, nil).Stdout, "a timeout keeps the shell's env and cwd")
+				assert.Empty(t, survivors(t, mk(t), tok, 10*time.Second), "a process of the timed-out command (sleep %s) still runs", tok)
+			})
+		}
 	})
 
 	t.Run("ShellEnds", func(t *testing.T) {
@@ -124,4 +150,36 @@ func Run(t *testing.T, newTransport func(t *testing.T) transport.Transport) {
 			time.Sleep(100 * time.Millisecond)
 		}
 	})
+}
+
+// token returns a sleep duration unique to one test ("100.<digits>"), so
+// the processes of that command can be told from every other on the host.
+func token() string {
+	var b [4]byte
+	rand.Read(b[:])
+	return fmt.Sprintf("100.%d", binary.BigEndian.Uint32(b[:]))
+}
+
+// survivors waits up to d for every process whose command line holds tok
+// to be gone, looking over tr (a connection of its own), and returns those
+// that are still there.
+func survivors(t *testing.T, tr transport.Transport, tok string, d time.Duration) []string {
+	t.Helper()
+	// Written so that it does not match the command line of the grep.
+	pat := strings.Replace(tok, ".", "[.]", 1)
+	deadline := time.Now().Add(d)
+	for {
+		ctx, cancel := context.WithTimeout(context.Background(), 30*time.Second)
+		out, err := tr.Run(ctx, &transport.Command{Argv: []string{"sh", "-c", `for f in $(grep -l '` + pat + `' /proc/[0-9]*/cmdline 2>/dev/null); do tr '\0' ' ' <"$f" 2>/dev/null && echo; done; true`}})
+		cancel()
+		require.NoError(t, err, "listing processes over %s", tr.Kind())
+		left := strings.TrimSpace(string(out.Stdout))
+		if left == "" {
+			return nil
+		}
+		if time.Now().After(deadline) {
+			return strings.Split(left, "\n")
+		}
+		time.Sleep(100 * time.Millisecond)
+	}
 }
