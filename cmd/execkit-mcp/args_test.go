@@ -228,6 +228,7 @@ func TestParseSettings(t *testing.T) {
 	assert.EqualValues(t, 32<<20, st.cpMaxFile)
 	assert.Equal(t, 14, st.retentionDays)
 	assert.False(t, st.insecureHosts)
+	assert.False(t, st.redactKinds)
 
 	st, errs = loadSettings(env(map[string]string{
 		"EXECKIT_MCP_MAX_SESSIONS": "8", "EXECKIT_MCP_SESSION_TTL": "0", "EXECKIT_MCP_TIMEOUT_MAX": "2.5",
@@ -235,6 +236,7 @@ func TestParseSettings(t *testing.T) {
 		"EXECKIT_MCP_CHECKPOINT_MAX_FILE_SIZE": "1GiB",
 		"EXECKIT_MCP_SSH_AGENT":                "0", "EXECKIT_MCP_AUDIT_RETENTION_DAYS": "0",
 		"EXECKIT_MCP_SECRET_ENV": "A, B ,", "A": "alpha-secret", "B": "",
+		"EXECKIT_MCP_REDACT_KINDS": "1",
 	}))
 	require.Empty(t, errs)
 	assert.Equal(t, 8, st.maxSessions)
@@ -245,14 +247,16 @@ func TestParseSettings(t *testing.T) {
 	assert.True(t, st.insecureHosts)
 	assert.Equal(t, []string{"A", "B"}, st.secretNames)
 	assert.Equal(t, []string{"alpha-secret"}, st.secrets)
+	assert.True(t, st.redactKinds)
 	assert.Equal(t, 2500*time.Millisecond, st.clampTimeout(time.Hour))
 	assert.Equal(t, time.Second, st.clampTimeout(time.Second))
 
 	_, errs = loadSettings(env(map[string]string{
 		"EXECKIT_MCP_MAX_SESSIONS": "-1", "EXECKIT_MCP_SESSION_TTL": "NaN", "EXECKIT_MCP_TIMEOUT_MAX": "Inf",
 		"EXECKIT_MCP_OUTPUT_KEEP": "-5", "EXECKIT_MCP_SECRET_ENV": "A B", "EXECKIT_MCP_CHECKPOINT_MAX_FILE_SIZE": "0",
+		"EXECKIT_MCP_REDACT_KINDS": "maybe",
 	}))
-	require.Len(t, errs, 6, "every bad setting is reported, not only the first")
+	require.Len(t, errs, 7, "every bad setting is reported, not only the first")
 	for _, err := range errs {
 		assert.Regexp(t, `^EXECKIT_MCP_[A-Z_]+="`, err.Error(), "each error starts with the variable's name")
 	}

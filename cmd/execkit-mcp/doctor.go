@@ -123,6 +123,12 @@ func doctor(getenv func(string) string, out io.Writer) int {
 			} else {
 				line("[ok]", "%s: the values of %s are redacted wherever they appear", envSecretEnv, strings.Join(st.secretNames, ", "))
 			}
+		case envRedactKinds:
+			if st.redactKinds {
+				line("[ok]", "%s: redactions name what they replaced, e.g. [REDACTED:github-token]", envRedactKinds)
+			} else {
+				line("[--]", "%s: not set, so redactions read [REDACTED] (set it to 1 to name the kind of each)", envRedactKinds)
+			}
 		case envKeyDir:
 			if st.keyDir == "" {
 				line("[warn]", "%s: not set, and there is no home directory for the default ~/.ssh ($HOME is unset or not absolute, and the password database has none for this user), so SSH sessions are refused (set it, and %s)", envKeyDir, envKnownHosts)

@@ -321,6 +321,17 @@ func TestOperatorSecretsAreRedacted(t *testing.T) {
 	assert.NotContains(t, string(raw), "Z9y8X7w6", "the audit log is redacted")
 }
 
+// EXECKIT_MCP_REDACT_KINDS makes redactions name their kind, in results and
+// transcripts alike.
+func TestRedactKinds(t *testing.T) {
+	s := start(t, startOpts{env: map[string]string{"EXECKIT_MCP_REDACT_KINDS": "1"}})
+	id := s.create(nil)
+	token := "ghp_" + strings.Repeat("Z9y8X7w6", 4) + "Abcd"
+	res := s.exec(id, "echo token="+token, nil)
+	assert.Regexp(t, `^token=\[REDACTED:[a-z0-9-]+\]\n$`, res["stdout"])
+	assert.NotContains(t, res["stdout"], "Z9y8")
+}
+
 func TestMaxSessions(t *testing.T) {
 	s := start(t, startOpts{env: map[string]string{"EXECKIT_MCP_MAX_SESSIONS": "2"}})
 	a := s.create(nil)

@@ -112,7 +112,7 @@ type app struct {
 
 // newServer builds the MCP server and its tools.
 func newServer(st *settings, mgr *execkit.Manager, auditLog *audit.Log) (*server.MCPServer, error) {
-	red, err := redact.New(&redact.Options{Values: st.secrets})
+	red, err := redact.New(&redact.Options{Values: st.secrets, KindTags: st.redactKinds})
 	if err != nil {
 		return nil, fmt.Errorf("%s: %w", envSecretEnv, err)
 	}

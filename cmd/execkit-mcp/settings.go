@@ -34,6 +34,7 @@ const (
 	envWatchWeb       = "EXECKIT_MCP_WATCH_WEB"
 	envWatchPort      = "EXECKIT_MCP_WATCH_PORT"
 	envSecretEnv      = "EXECKIT_MCP_SECRET_ENV"
+	envRedactKinds    = "EXECKIT_MCP_REDACT_KINDS"
 	envCPMaxFile      = "EXECKIT_MCP_CHECKPOINT_MAX_FILE_SIZE"
 	defaultMaxSess    = 64
 	defaultTTL        = 1800 * time.Second
@@ -45,7 +46,7 @@ const (
 // settingNames lists every setting, in the order doctor reports them.
 var settingNames = []string{
 	envAudit, envAuditDir, envRetention, envMaxSessions, envSessionTTL, envTimeoutMax, envOutputKeep,
-	envPolicyFile, envSecretEnv, envCPMaxFile, envKeyDir, envKnownHosts, envInsecureHost, envSSHAgent, envWatchWeb, envWatchPort,
+	envPolicyFile, envSecretEnv, envRedactKinds, envCPMaxFile, envKeyDir, envKnownHosts, envInsecureHost, envSSHAgent, envWatchWeb, envWatchPort,
 }
 
 // settings are the operator's choices, parsed and validated.
@@ -62,6 +63,7 @@ type settings struct {
 	policy        *policy.Policy
 	secretNames   []string // variables whose values are secrets
 	secrets       []string // their values, redacted wherever they appear
+	redactKinds   bool     // [REDACTED:kind] rather than [REDACTED]
 
 	keyDir        string // "" only when unset and there is no home directory
 	knownHosts    string // likewise
@@ -207,6 +209,13 @@ func loadSettings(getenv func(string) string) (*settings, []error) {
 		}
 	}
 
+	if v, ok := get(envRedactKinds); ok {
+		if b, err := parseBool(v); err != nil {
+			bad(envRedactKinds, v, "must be 1/true ([REDACTED:kind], naming what was redacted) or 0/false ([REDACTED])")
+		} else {
+			st.redactKinds = b
+		}
+	}
 	if v, ok := get(envKeyDir); ok {
 		if p, err := cleanPath(v, home); err != nil {
 			bad(envKeyDir, v, "must be the path of a directory: "+err.Error())

@@ -237,7 +237,7 @@ func (a *app) handleCreate(ctx context.Context, req mcp.CallToolRequest) (*mcp.C
 
 // sessionConfig maps the arguments every transport takes onto a Config.
 func (a *app) sessionConfig(args *args) (*execkit.Config, error) {
-	cfg := &execkit.Config{OperatorPolicy: a.st.policy, OutputKeep: a.st.outputKeep, Secrets: a.st.secrets, CheckpointMaxFileSize: a.st.cpMaxFile}
+	cfg := &execkit.Config{OperatorPolicy: a.st.policy, OutputKeep: a.st.outputKeep, Secrets: a.st.secrets, RedactKinds: a.st.redactKinds, CheckpointMaxFileSize: a.st.cpMaxFile}
 	if a.st.outputKeep == 0 {
 		cfg.OutputKeep = -1 // the operator keeps nothing
 	}
