@@ -3,6 +3,7 @@ package main
 import (
 	"context"
 	"fmt"
+	"github.com/execkit/execkit/audit"
 	"os"
 	"path/filepath"
 	"strconv"
@@ -20,7 +21,9 @@ import (
 // Test64Sessions runs 64 concurrent sessions through one server, each with
 // distinct outputs: no output may reach the wrong session.
 func Test64Sessions(t *testing.T) {
-	s := start(t, startOpts{})
+	// All of them write one shared audit file.
+	auditPath := filepath.Join(t.TempDir(), "audit.jsonl")
+	s := start(t, startOpts{env: map[string]string{"EXECKIT_MCP_AUDIT": auditPath}})
 	const n, cmds = 64, 5
 	ids := make([]string, n)
 	for i := range ids {
@@ -47,6 +50,24 @@ func Test64Sessions(t *testing.T) {
 	for err := range errs {
 		t.Error(err)
 	}
+	// Every line whole, the chain intact, and each exec event holding its
+	// own command's output.
+	n64, err := audit.Verify(auditPath)
+	require.NoError(t, err)
+	execs := 0
+	for _, l := range auditLines(t, auditPath) {
+		if l["type"] != "exec" {
+			continue
+		}
+		execs++
+		cmd, _ := l["command"].(string)
+		res, _ := l["result"].(map[string]any)
+		want := strings.TrimSuffix(strings.TrimPrefix(cmd, "echo "), " >&2")
+		want = want[:strings.IndexByte(want, ';')]
+		assert.Equal(t, want+"\n", res["stdout"], "audit event of %q", cmd)
+	}
+	assert.Equal(t, n*cmds, execs)
+	assert.GreaterOrEqual(t, n64, n*cmds+n, "opens and execs are all there")
 }
 
 // TestClientDisconnectMidCall: the MCP client goes away while a command
