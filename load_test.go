@@ -5,6 +5,7 @@ import (
 	"fmt"
 	"os"
 	"runtime"
+	"runtime/debug"
 	"sort"
 	"strconv"
 	"sync"
@@ -15,22 +16,43 @@ import (
 
 // TestLoad opens many concurrent local sessions in one process, each running
 // many commands with distinct outputs, and reports misattributed outputs, p50
-// and p99 latency and the Go heap per session (besides each shell process).
-// It is heavy, so it runs only with EXECKIT_LOAD=N (sessions; the benchmark
-// command sets 1000); EXECKIT_LOAD_CMDS sets commands per session (100).
+// and p99 latency and what a session costs this process besides its shell
+// (a separate process, counted nowhere here): Go heap, goroutine stacks and
+// goroutines per idle session, the process's RSS per session, and the peaks
+// while every session runs commands.
+//
+// Every `go test` runs it small (50 sessions x 20 commands), so CI checks
+// that no output is ever attributed to the wrong command. EXECKIT_LOAD=N sets
+// N sessions and 100 commands each (scripts/bench.sh runs 1000);
+// EXECKIT_LOAD_CMDS sets the commands per session.
 func TestLoad(t *testing.T) {
-	n, _ := strconv.Atoi(os.Getenv("EXECKIT_LOAD"))
-	if n <= 0 {
-		t.Skip("set EXECKIT_LOAD=<sessions> to run the load test")
+	n, cmds := 50, 20
+	var err error
+	if v := os.Getenv("EXECKIT_LOAD"); v != "" {
+		if n, err = strconv.Atoi(v); err != nil || n <= 0 {
+			t.Fatalf("EXECKIT_LOAD=%q: want a positive number of sessions", v)
+		}
+		cmds = 100
 	}
-	cmds := 100
-	if v, err := strconv.Atoi(os.Getenv("EXECKIT_LOAD_CMDS")); err == nil && v > 0 {
-		cmds = v
+	if v := os.Getenv("EXECKIT_LOAD_CMDS"); v != "" {
+		if cmds, err = strconv.Atoi(v); err != nil || cmds <= 0 {
+			t.Fatalf("EXECKIT_LOAD_CMDS=%q: want a positive number of commands", v)
+		}
 	}
 	ctx := context.Background()
-	runtime.GC()
+	// One session first, so what the process pays once (the shared
+	// redactor, the runtime's first pipes and timers) is not counted per
+	// session.
+	warm, err := OpenLocal(ctx, nil)
+	if err != nil {
+		t.Fatalf("open: %v", err)
+	}
+	warm.Close()
+	debug.FreeOSMemory()
 	var before runtime.MemStats
 	runtime.ReadMemStats(&before)
+	goBefore := runtime.NumGoroutine()
+	rssBefore := procStatusKiB("VmRSS")
 
 	sessions := make([]*Session, n)
 	var wg sync.WaitGroup
@@ -51,36 +73,43 @@ func TestLoad(t *testing.T) {
 		}(i)
 	}
 	wg.Wait()
+	defer func() {
+		for _, s := range sessions {
+			if s != nil {
+				s.Close()
+			}
+		}
+	}()
 	if err, _ := openErr.Load().(error); err != nil {
 		t.Fatalf("open: %v", err)
 	}
-	defer func() {
-		for _, s := range sessions {
-			s.Close()
-		}
-	}()
-	runtime.GC()
+	debug.FreeOSMemory()
 	var idle runtime.MemStats
 	runtime.ReadMemStats(&idle)
+	goIdle := runtime.NumGoroutine()
+	rssIdle := procStatusKiB("VmRSS")
 
 	var mis, failed atomic.Int64
 	lat := make([][]time.Duration, n)
 	var peak atomic.Uint64
 	stop := make(chan struct{})
+	sampled := make(chan struct{})
 	go func() {
-		var ms runtime.MemStats
+		defer close(sampled)
+		tick := time.NewTicker(5 * time.Millisecond)
+		defer tick.Stop()
 		for {
 			select {
 			case <-stop:
 				return
-			case <-time.After(100 * time.Millisecond):
-				runtime.ReadMemStats(&ms)
-				if ms.HeapInuse > peak.Load() {
-					peak.Store(ms.HeapInuse)
+			case <-tick.C:
+				if v := goMemory(); v > peak.Load() {
+					peak.Store(v)
 				}
 			}
 		}
 	}()
+	hwmReset := resetPeakRSS()
 	start := time.Now()
 	for i, s := range sessions {
 		wg.Add(1)
@@ -104,6 +133,8 @@ func TestLoad(t *testing.T) {
 	wg.Wait()
 	elapsed := time.Since(start)
 	close(stop)
+	<-sampled
+	hwm := procStatusKiB("VmHWM")
 
 	var all []time.Duration
 	for _, l := range lat {
@@ -111,11 +142,20 @@ func TestLoad(t *testing.T) {
 	}
 	sort.Slice(all, func(a, b int) bool { return all[a] < all[b] })
 	p := func(q float64) time.Duration { return all[int(q*float64(len(all)-1))] }
-	t.Logf("%d sessions x %d commands in %v (%.0f commands/s)", n, cmds, elapsed.Round(time.Millisecond), float64(len(all))/elapsed.Seconds())
-	t.Logf("misattributed outputs: %d, failed calls: %d", mis.Load(), failed.Load())
-	t.Logf("latency p50 %v p99 %v max %v", p(0.5).Round(time.Microsecond), p(0.99).Round(time.Microsecond), all[len(all)-1].Round(time.Microsecond))
-	t.Logf("Go heap per idle session %.1f KiB; peak heap during load %.1f MiB (%.1f KiB per session)",
-		float64(idle.HeapInuse-before.HeapInuse)/float64(n)/1024, float64(peak.Load())/(1<<20), float64(peak.Load())/float64(n)/1024)
+	perSession := func(bytes int64) float64 { return float64(bytes) / float64(n) / 1024 }
+	heap := int64(idle.HeapInuse) - int64(before.HeapInuse)
+	stacks := int64(idle.StackInuse) - int64(before.StackInuse)
+	t.Logf("load: %d sessions x %d commands in %v (%.0f commands/s)", n, cmds, elapsed.Round(time.Millisecond), float64(len(all))/elapsed.Seconds())
+	t.Logf("load: misattributed outputs: %d, failed calls: %d", mis.Load(), failed.Load())
+	t.Logf("load: latency p50 %v p99 %v max %v", p(0.5).Round(time.Microsecond), p(0.99).Round(time.Microsecond), all[len(all)-1].Round(time.Microsecond))
+	t.Logf("load: per idle session, besides its shell: %.1f KiB Go heap + %.1f KiB goroutine stacks = %.1f KiB (%.1f goroutines); process RSS %.1f KiB",
+		perSession(heap), perSession(stacks), perSession(heap+stacks), float64(goIdle-goBefore)/float64(n), float64(int64(rssIdle)-int64(rssBefore))/float64(n))
+	peakNote := ""
+	if !hwmReset {
+		peakNote = " (peak RSS since the process started: the kernel refused to reset it)"
+	}
+	t.Logf("load: peak while all run: Go heap + stacks %.1f MiB (%.1f KiB per session); process RSS %.1f MiB above the start (%.1f KiB per session)%s",
+		float64(peak.Load())/(1<<20), perSession(int64(peak.Load())), float64(int64(hwm)-int64(rssBefore))/1024, float64(int64(hwm)-int64(rssBefore))/float64(n), peakNote)
 	if mis.Load() != 0 || failed.Load() != 0 {
 		t.Fatalf("%d misattributed outputs, %d failed calls", mis.Load(), failed.Load())
 	}

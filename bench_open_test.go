@@ -1,0 +1,78 @@
+package execkit
+
+import (
+	"bufio"
+	"context"
+	"io"
+	"os/exec"
+	"slices"
+	"testing"
+	"time"
+)
+
+// BenchmarkOpen measures what opening a local session costs, against a
+// baseline measured interleaved in the same run: starting a raw bash over
+// pipes and reading the answer to its first command, the least a caller
+// needs before it can use a shell. The session does more on top: it starts
+// sh to find the shell (which then execs bash), asks the shell for its pid,
+// options and clock, installs the frame helpers and the environment, and
+// runs a first framed command. Closing either is not timed. The figures are
+// medians, which a busy machine's outliers move less than means.
+func BenchmarkOpen(b *testing.B) {
+	ctx := context.Background()
+	session := func() time.Duration {
+		t0 := time.Now()
+		s, err := OpenLocal(ctx, nil)
+		d := time.Since(t0)
+		if err != nil {
+			b.Fatal(err)
+		}
+		s.Close()
+		return d
+	}
+	raw := func() time.Duration {
+		t0 := time.Now()
+		cmd := exec.Command("bash", "--noprofile", "--norc")
+		in, _ := cmd.StdinPipe()
+		outPipe, _ := cmd.StdoutPipe()
+		if err := cmd.Start(); err != nil {
+			b.Fatal(err)
+		}
+		io.WriteString(in, "echo ready\n")
+		line, err := bufio.NewReader(outPipe).ReadString('\n')
+		d := time.Since(t0)
+		if err != nil || line != "ready\n" {
+			b.Fatalf("raw bash answered %q, %v", line, err)
+		}
+		in.Close()
+		cmd.Wait()
+		return d
+	}
+	session() // warm both up (page cache, the shared redactor)
+	raw()
+	tSession := make([]time.Duration, 0, b.N)
+	tRaw := make([]time.Duration, 0, b.N)
+	b.ResetTimer()
+	for i := 0; i < b.N; i++ {
+		// Alternate which goes first, so the aftermath of one (reaping, the
+		// scheduler) does not always fall on the other.
+		if i%2 == 0 {
+			tSession = append(tSession, session())
+			tRaw = append(tRaw, raw())
+		} else {
+			tRaw = append(tRaw, raw())
+			tSession = append(tSession, session())
+		}
+	}
+	b.StopTimer()
+	ms, mr := median(tSession), median(tRaw)
+	b.ReportMetric(float64(ms.Microseconds()), "session-µs/open")
+	b.ReportMetric(float64(mr.Microseconds()), "rawbash-µs/open")
+	b.ReportMetric(float64(ms)/float64(mr), "x-rawbash")
+}
+
+// median returns the middle of ds (which it sorts).
+func median(ds []time.Duration) time.Duration {
+	slices.Sort(ds)
+	return ds[len(ds)/2]
+}
