@@ -17,8 +17,8 @@ import (
 //
 //	\builtin printf '\036EKS%s\036%s' S '' >&253; (the same >&254);
 //	\eval 'COMMAND' <&252;
-//	{ \builtin printf '...' E "$?" "${PWD-}" E >&253; PS0= PS1= PS2=; \builtin unset PROMPT_COMMAND;
-//	  \builtin printf '...' E '' >&254; } 2>/dev/null
+//	{ \builtin printf '...' E "$?" "${PWD-}" E >&253; \builtin printf '...' E '' >&254;
+//	  \builtin unset PS0 PS1 PS2 PROMPT_COMMAND; } 2>/dev/null
 //
 // (The backslashes keep aliases out; the prompt hooks are emptied so that
 // nothing a command set runs between commands, see resetHooks.)
@@ -89,7 +89,9 @@ type dialect struct {
 	// resetHooks empties what an interactive shell runs or expands between
 	// commands (PROMPT_COMMAND, the prompts): set by a command, it would
 	// run after the trailer has reported the cwd, change state behind the
-	// result's back, and get past the policy fence.
+	// result's back, and get past the policy fence. It comes after both
+	// end markers, and unsets rather than assigns: a readonly variable makes
+	// an assignment abandon the rest of the group, an unset only fails.
 	resetHooks string
 	// inputFrom redirects a command's stdin from data; nil: a here-document.
 	inputFrom func(data string) string
@@ -102,7 +104,7 @@ var bashDialect = dialect{
 	prefix:     `\builtin `,
 	eval:       `\eval `,
 	null:       " <&252",
-	resetHooks: `PS0= PS1= PS2=;\builtin unset PROMPT_COMMAND;`,
+	resetHooks: `\builtin unset PS0 PS1 PS2 PROMPT_COMMAND;`,
 	init: `PS1='' PS2='' PS0='' PS4='+ '; unset PROMPT_COMMAND HISTFILE MAILCHECK; set +o history +H +m
 exec 253>&1 254>&2 252</dev/null
 `,
@@ -119,7 +121,7 @@ var posixDialect = dialect{
 	prefix:     `\command `,
 	eval:       `\command eval `,
 	null:       " </dev/null",
-	resetHooks: `PS1= PS2=;`,
+	resetHooks: `\command unset PS1 PS2;`,
 	init: `PS1='' PS2='' PS4='+ '; unset PROMPT_COMMAND HISTFILE MAILCHECK ENV; set +m 2>/dev/null
 exec 8>&1 9>&2
 `,
@@ -178,7 +180,7 @@ func (d *dialect) frameLine(command, input, s, e string) string {
 // final ” leaves $_ empty rather than e.
 func (d *dialect) trailer(e string) string {
 	return "{ " + d.prefix + `printf '\036EKE%s\036%s:%s\n\036EKT%s\036' ` + e + ` "$?" "${PWD-}" ` + e + ` >&` + d.out + ";" +
-		d.resetHooks + d.prefix + `printf '\036EKE%s\036%s' ` + e + ` '' >&` + d.err + "; } 2>/dev/null"
+		d.prefix + `printf '\036EKE%s\036%s' ` + e + ` '' >&` + d.err + ";" + d.resetHooks + " } 2>/dev/null"
 }
 
 // recoveryLine asks the shell for an end marker with nonce r after an

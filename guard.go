@@ -84,20 +84,33 @@ func (d *dialect) guardStmt(st *syntax.Stmt) error {
 	if !ok || len(call.Args) == 0 {
 		return nil
 	}
-	args := make([]string, len(call.Args))
-	for i, w := range call.Args {
-		args[i] = w.Lit() // "" for anything not a plain literal
+	words := call.Args
+	name := func(w *syntax.Word) string { return strings.ReplaceAll(unquoted(w), `\`, "") }
+	// command exec, builtin exec: the same exec.
+	for len(words) > 1 && (name(words[0]) == "command" || name(words[0]) == "builtin") {
+		words = words[1:]
 	}
-	switch args[0] {
+	switch name(words[0]) {
 	case "exec":
+		kept := func(fd string) bool { return fd == d.out || fd == d.err || (d.kind == kindBash && fd == "252") }
 		for _, r := range st.Redirs {
-			if r.N != nil && (r.N.Value == d.out || r.N.Value == d.err || (d.kind == kindBash && r.N.Value == "252")) {
-				return &CommandError{Reason: fmt.Sprintf("exec redirects descriptor %s, which the session's framing keeps for itself; use another descriptor number", r.N.Value)}
+			fd := ""
+			switch {
+			case r.N != nil && kept(r.N.Value):
+				fd = r.N.Value
+			case r.Op == syntax.DplOut || r.Op == syntax.DplIn:
+				// 3>&253- moves the kept descriptor away, closing it.
+				if v := unquoted(r.Word); strings.HasSuffix(v, "-") && kept(strings.TrimSuffix(v, "-")) {
+					fd = strings.TrimSuffix(v, "-")
+				}
+			}
+			if fd != "" {
+				return &CommandError{Reason: fmt.Sprintf("exec redirects descriptor %s, which the session's framing keeps for itself; use another descriptor number", fd)}
 			}
 		}
 	case "alias":
-		for _, w := range call.Args[1:] {
-			if v := unquoted(w); strings.HasPrefix(v, "{=") || strings.HasPrefix(v, "}=") {
+		for _, w := range words[1:] {
+			if v := name(w); strings.HasPrefix(v, "{=") || strings.HasPrefix(v, "}=") {
 				return &CommandError{Reason: fmt.Sprintf("alias %s would change the braces the session's framing uses", strconv.Quote(v[:1]))}
 			}
 		}
@@ -106,16 +119,16 @@ func (d *dialect) guardStmt(st *syntax.Stmt) error {
 			return nil
 		}
 		disabling := false
-		for _, a := range args[1:] {
-			if strings.HasPrefix(a, "-") && strings.ContainsAny(a, "nd") {
+		for _, w := range words[1:] {
+			if a := name(w); strings.HasPrefix(a, "-") && strings.ContainsAny(a, "nd") {
 				disabling = true
 			}
 		}
 		if !disabling {
 			return nil
 		}
-		for _, w := range call.Args[1:] {
-			v := unquoted(w)
+		for _, w := range words[1:] {
+			v := name(w)
 			for _, fw := range frameWords[kindBash] {
 				if v == fw {
 					return &CommandError{Reason: fmt.Sprintf("enable would disable the %s builtin, which the session's framing calls after every command", fw)}

@@ -30,12 +30,20 @@ func TestGuardRefusesWhatWouldBreakTheFrame(t *testing.T) {
 		"alias '{=echo'":               `alias "{"`,
 		"true && { exec 253>&-; }":     "descriptor 253",
 		"if true; then exec 254>x; fi": "descriptor 254",
+		"command exec 253>&-":          "descriptor 253",
+		"builtin exec 254>&-":          "descriptor 254",
+		`\exec 253>&-`:                 "descriptor 253",
+		`"exec" 254>&-`:                "descriptor 254",
+		"exec 3>&253-":                 "descriptor 253",
+		`alias \{=x`:                   `alias "{"`,
 	}
 	posix := map[string]string{
 		"command() { :; }":   "function named command",
 		"exec 9>lockfile":    "descriptor 9",
 		"exec 8>&-":          "descriptor 8",
 		"alias }=echo; true": `alias "}"`,
+		"command exec 9>&-":  "descriptor 9",
+		"exec 3>&8-":         "descriptor 8",
 	}
 	eachShell(t, func(t *testing.T, sh fixture.Shell, s *Session) {
 		dir := t.TempDir()
@@ -66,6 +74,7 @@ func TestGuardRefusesWhatWouldBreakTheFrame(t *testing.T) {
 		}
 		if sh.Bash {
 			assert.Equal(t, "ok\n", run(t, s, "enable -n kill; enable kill; echo ok", nil).Stdout, "enable of other builtins is fine")
+			assert.Equal(t, "ok\n", run(t, s, "exec {fd}>/dev/null; exec {fd}>&-; echo ok", nil).Stdout, "descriptors the shell allocates are fine")
 		}
 		assert.Equal(t, "alive\n", run(t, s, "echo alive", nil).Stdout)
 	})
@@ -90,6 +99,16 @@ func TestPromptHooksAreReset(t *testing.T) {
 			require.NoError(t, err)
 			assert.Empty(t, entries, "after %s nothing ran between commands", h)
 		}
+		// A read-only prompt cannot be emptied (the fence checks what it is
+		// set to); it must not break the frame either.
+		for _, h := range []string{`readonly PS1='> '`, `readonly PS2`} {
+			assert.Equal(t, dir, run(t, s, h, nil).Cwd, h)
+			assert.Equal(t, dir+"\n", run(t, s, "pwd", nil).Stdout, "after %s", h)
+		}
+		res, err := s.Exec(context.Background(), "echo alive", &ExecOptions{Timeout: 10 * time.Second})
+		require.NoError(t, err)
+		assert.False(t, res.TimedOut)
+		assert.Equal(t, "alive\n", res.Stdout)
 	})
 }
 
@@ -147,4 +166,22 @@ func TestFenceSeesStdinAndShellJobs(t *testing.T) {
 	j, err := strict.Start(ctx, "echo hi", nil)
 	require.NoError(t, err)
 	j.Signal(ctx, "KILL")
+}
+
+// A refusal by the guard is in the audit trail like a policy denial.
+func TestGuardRefusalIsABlockedEvent(t *testing.T) {
+	var blocked []*Event
+	s, err := OpenLocal(context.Background(), nil, WithObserver(func(e *Event) {
+		if e.Type == "blocked" {
+			blocked = append(blocked, e)
+		}
+	}))
+	require.NoError(t, err)
+	defer s.Close()
+	_, err = s.Exec(context.Background(), "exec 253>&-", nil)
+	var ce *CommandError
+	require.ErrorAs(t, err, &ce)
+	require.Len(t, blocked, 1)
+	assert.Equal(t, "exec 253>&-", blocked[0].Command)
+	assert.Contains(t, blocked[0].Error, "descriptor 253")
 }

@@ -1098,6 +1098,9 @@ func (j *Job) finish(code int, err error) {
 		j.endErr = err.Error()
 	}
 	j.mu.Unlock()
+	// The session's idle time starts now: a job that outlived the TTL
+	// leaves its exit code and last output for the agent to read.
+	j.s.touch()
 	j.changed()
 	c := code
 	j.s.emit(&Event{Type: "job_exit", Job: &JobEvent{ID: j.id, TTY: j.tty, Continued: j.fg != nil, ExitCode: &c}})

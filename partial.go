@@ -2,6 +2,7 @@ package execkit
 
 import (
 	"bytes"
+	"strings"
 	"sync"
 
 	"github.com/execkit/execkit/internal/clean"
@@ -17,6 +18,10 @@ type partialLine struct {
 	mu   sync.Mutex
 	buf  []byte
 	over bool // longer than maxPartial: not shown
+	// prev is the line before, for redaction rules that read a line with
+	// the one above it (a YAML name: then value:); "" when it was longer
+	// than maxPartial or none came yet.
+	prev []byte
 }
 
 func (p *partialLine) Write(b []byte) (int, error) {
@@ -24,6 +29,24 @@ func (p *partialLine) Write(b []byte) (int, error) {
 	p.mu.Lock()
 	defer p.mu.Unlock()
 	if i := bytes.LastIndexByte(b, '\n'); i >= 0 {
+		// The line the newline ended: what was held plus b up to it.
+		line := b[:i]
+		if j := bytes.LastIndexByte(line, '\n'); j >= 0 {
+			p.prev = append(p.prev[:0], line[j+1:]...)
+		} else if !p.over && len(p.buf)+len(line) <= maxPartial {
+			p.prev = append(append(p.prev[:0], p.buf...), line...)
+		} else {
+			p.prev = p.prev[:0]
+		}
+		if len(p.prev) > maxPartial {
+			p.prev = p.prev[:0]
+		}
+		p.buf, p.over = p.buf[:0], false
+		b = b[i+1:]
+	}
+	// A carriage return starts the line over, as a progress bar redraws:
+	// only what follows the last one can still show.
+	if i := bytes.LastIndexByte(b, '\r'); i >= 0 {
 		p.buf, p.over = p.buf[:0], false
 		b = b[i+1:]
 	}
@@ -38,17 +61,18 @@ func (p *partialLine) Write(b []byte) (int, error) {
 
 func (p *partialLine) reset() {
 	p.mu.Lock()
-	p.buf, p.over = p.buf[:0], false
+	p.buf, p.over, p.prev = p.buf[:0], false, p.prev[:0]
 	p.mu.Unlock()
 }
 
-func (p *partialLine) text() string {
+// text returns the unfinished line and the line before it.
+func (p *partialLine) text() (cur, prev string) {
 	p.mu.Lock()
 	defer p.mu.Unlock()
 	if p.over {
-		return ""
+		return "", ""
 	}
-	return string(p.buf)
+	return string(p.buf), string(p.prev)
 }
 
 // Partial returns the line each stream of the running command is still
@@ -64,14 +88,22 @@ func (s *Session) Partial() (stdout, stderr string) {
 		return "", ""
 	}
 	show := func(p *partialLine) string {
-		raw := p.text()
+		raw, prev := p.text()
 		if raw == "" {
 			return ""
 		}
-		return clean.StringFiltered(raw, func(t string) string {
+		// Redacted after the line before it, which a rule may need (a
+		// YAML "name: DB_PASSWORD" above "value: ..."): what shows is
+		// what follows that line's newline.
+		out := clean.StringFiltered(prev+"\n"+raw, func(t string) string {
 			t, _ = s.redactor.Partial(t)
 			return t
 		})
+		i := strings.IndexByte(out, '\n')
+		if i < 0 {
+			return ""
+		}
+		return out[i+1:]
 	}
 	return show(&s.partOut), show(&s.partErr)
 }

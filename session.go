@@ -537,6 +537,7 @@ func (s *Session) Exec(ctx context.Context, command string, opts *ExecOptions) (
 		return nil, err
 	}
 	if err := s.d.guard(command); err != nil { // guard.go
+		s.emit(&Event{Type: "blocked", Command: s.redactText(command), Error: s.redactText(err.Error())})
 		return nil, err
 	}
 	timeout := s.timeout
@@ -805,6 +806,9 @@ func (s *Session) execFramed(ctx context.Context, command, input string, cb *com
 		s.finishTree(step, since, sinceWall)
 	}
 finished:
+	// The unfinished lines were this command's: nothing for the next call.
+	s.partOut.reset()
+	s.partErr.reset()
 	dur := time.Since(start)
 	s.out.clear(fo)
 	s.errs.clear(fe)

@@ -349,7 +349,12 @@ func TestVerifyFindsTampering(t *testing.T) {
 		check("tip_removed_last", join(lines[0], lines[1], lines[2], lines[3]), 5, "ends at seq 4, before the recorded tip's seq 5")
 		check("tip_emptied", "", 1, "ends at seq 0")
 
-		for _, bad := range []string{"", "5", "5:", "x:" + tip.Hash, "-1:" + tip.Hash, "5:" + strings.ToUpper(tip.Hash), "5:" + tip.Hash[:10], "5:\n" + tip.Hash} {
+		got, err := VerifyAgainst(path, Tip{Seq: 3, Hash: tip.Hash})
+		var ce *ChainError
+		require.ErrorAs(t, err, &ce, "a tip whose hash is another line's")
+		assert.Equal(t, 3, ce.Line)
+		assert.Equal(t, 2, got.Events, "the lines before the one at fault are verified")
+		for _, bad := range []string{"0:" + tip.Hash, "", "5", "5:", "x:" + tip.Hash, "-1:" + tip.Hash, "5:" + strings.ToUpper(tip.Hash), "5:" + tip.Hash[:10], "5:\n" + tip.Hash} {
 			_, err := ParseTip(bad)
 			assert.Error(t, err, "%q is not a tip", bad)
 		}

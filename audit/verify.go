@@ -83,11 +83,12 @@ func VerifyAgainst(path string, recorded Tip) (Tip, error) {
 	return verifyChain(f, &recorded)
 }
 
-// ParseTip reads a tip as the verify command prints it: "SEQ:HASH".
+// ParseTip reads a tip as the verify command prints it: "SEQ:HASH" (seq 0,
+// an empty file, has the Genesis hash).
 func ParseTip(s string) (Tip, error) {
 	seq, hash, ok := strings.Cut(s, ":")
 	n, err := strconv.ParseInt(seq, 10, 64)
-	if !ok || err != nil || n < 0 || len(hash) != 64 || strings.Trim(hash, "0123456789abcdef") != "" {
+	if !ok || err != nil || n < 0 || len(hash) != 64 || strings.Trim(hash, "0123456789abcdef") != "" || (n == 0 && hash != Genesis) {
 		return Tip{}, fmt.Errorf("audit: a tip is SEQ:HASH (a seq and 64 lower-case hex digits), not %s", strconv.QuoteToASCII(s[:min(len(s), 80)]))
 	}
 	return Tip{Seq: n, Hash: hash}, nil
@@ -102,7 +103,9 @@ func verifyChain(r io.Reader, recorded *Tip) (Tip, error) {
 	for n := 1; ; n++ {
 		tip := Tip{Events: n - 1, Seq: seq, Hash: prev}
 		if recorded != nil && seq == recorded.Seq && prev != recorded.Hash {
-			return tip, &ChainError{Line: n - 1, Reason: fmt.Sprintf("the event with seq %d is not the one recorded in the tip: it was changed or replaced", seq)}
+			// Line n-1 is the one at fault: verified are those before it.
+			tip.Events = max(n-2, 0)
+			return tip, &ChainError{Line: max(n-1, 1), Reason: fmt.Sprintf("the event with seq %d is not the one recorded in the tip: it was changed or replaced", seq)}
 		}
 		line, err := readLine(br)
 		if err == io.EOF {
