@@ -3,9 +3,9 @@ package execkit
 import (
 	"bufio"
 	"context"
+	"github.com/execkit/execkit/internal/benchutil"
 	"io"
 	"os/exec"
-	"slices"
 	"testing"
 	"time"
 )
@@ -48,31 +48,8 @@ func BenchmarkOpen(b *testing.B) {
 		cmd.Wait()
 		return d
 	}
-	session() // warm both up (page cache, the shared redactor)
-	raw()
-	tSession := make([]time.Duration, 0, b.N)
-	tRaw := make([]time.Duration, 0, b.N)
-	b.ResetTimer()
-	for i := 0; i < b.N; i++ {
-		// Alternate which goes first, so the aftermath of one (reaping, the
-		// scheduler) does not always fall on the other.
-		if i%2 == 0 {
-			tSession = append(tSession, session())
-			tRaw = append(tRaw, raw())
-		} else {
-			tRaw = append(tRaw, raw())
-			tSession = append(tSession, session())
-		}
-	}
-	b.StopTimer()
-	ms, mr := median(tSession), median(tRaw)
+	ms, mr := benchutil.Interleave(b, session, raw)
 	b.ReportMetric(float64(ms.Microseconds()), "session-µs/open")
 	b.ReportMetric(float64(mr.Microseconds()), "rawbash-µs/open")
 	b.ReportMetric(float64(ms)/float64(mr), "x-rawbash")
-}
-
-// median returns the middle of ds (which it sorts).
-func median(ds []time.Duration) time.Duration {
-	slices.Sort(ds)
-	return ds[len(ds)/2]
 }

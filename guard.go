@@ -5,6 +5,7 @@ import (
 	"strconv"
 	"strings"
 
+	"github.com/execkit/execkit/internal/shword"
 	"mvdan.cc/sh/v3/syntax"
 )
 
@@ -85,7 +86,7 @@ func (d *dialect) guardStmt(st *syntax.Stmt) error {
 		return nil
 	}
 	words := call.Args
-	name := func(w *syntax.Word) string { return strings.ReplaceAll(unquoted(w), `\`, "") }
+	name := func(w *syntax.Word) string { return strings.ReplaceAll(shword.Literal(w), `\`, "") }
 	// command exec, builtin exec: the same exec.
 	for len(words) > 1 && (name(words[0]) == "command" || name(words[0]) == "builtin") {
 		words = words[1:]
@@ -100,7 +101,7 @@ func (d *dialect) guardStmt(st *syntax.Stmt) error {
 				fd = r.N.Value
 			case r.Op == syntax.DplOut || r.Op == syntax.DplIn:
 				// 3>&253- moves the kept descriptor away, closing it.
-				if v := unquoted(r.Word); strings.HasSuffix(v, "-") && kept(strings.TrimSuffix(v, "-")) {
+				if v := shword.Literal(r.Word); strings.HasSuffix(v, "-") && kept(strings.TrimSuffix(v, "-")) {
 					fd = strings.TrimSuffix(v, "-")
 				}
 			}
@@ -137,29 +138,4 @@ func (d *dialect) guardStmt(st *syntax.Stmt) error {
 		}
 	}
 	return nil
-}
-
-// unquoted returns a word's value when it is made of literal and quoted
-// literal parts only, else "".
-func unquoted(w *syntax.Word) string {
-	var b strings.Builder
-	for _, p := range w.Parts {
-		switch p := p.(type) {
-		case *syntax.Lit:
-			b.WriteString(p.Value)
-		case *syntax.SglQuoted:
-			b.WriteString(p.Value)
-		case *syntax.DblQuoted:
-			for _, q := range p.Parts {
-				l, ok := q.(*syntax.Lit)
-				if !ok {
-					return ""
-				}
-				b.WriteString(l.Value)
-			}
-		default:
-			return ""
-		}
-	}
-	return b.String()
 }

@@ -3,6 +3,7 @@ package checkpoint
 import (
 	"strings"
 
+	"github.com/execkit/execkit/internal/shword"
 	"mvdan.cc/sh/v3/syntax"
 )
 
@@ -50,14 +51,14 @@ func MayChangeFiles(command string) bool {
 func writes(r *syntax.Redirect) bool {
 	switch r.Op {
 	case syntax.RdrOut, syntax.AppOut, syntax.RdrClob, syntax.AppClob, syntax.RdrAll, syntax.AppAll, syntax.RdrInOut:
-		switch lit(r.Word) {
+		switch shword.Literal(r.Word) {
 		case "/dev/null", "/dev/stdout", "/dev/stderr", "/dev/tty":
 			return false
 		}
 		return true
 	case syntax.DplOut:
 		// >&2, >&-: duplication. >&file (bash) writes file.
-		w := lit(r.Word)
+		w := shword.Literal(r.Word)
 		if w == "-" {
 			return false
 		}
@@ -69,33 +70,6 @@ func writes(r *syntax.Redirect) bool {
 		return w == ""
 	}
 	return false
-}
-
-// lit returns w's text if it is a plain literal (quotes allowed), else "".
-func lit(w *syntax.Word) string {
-	if w == nil {
-		return ""
-	}
-	var b strings.Builder
-	for _, p := range w.Parts {
-		switch p := p.(type) {
-		case *syntax.Lit:
-			b.WriteString(p.Value)
-		case *syntax.SglQuoted:
-			b.WriteString(p.Value)
-		case *syntax.DblQuoted:
-			for _, q := range p.Parts {
-				l, ok := q.(*syntax.Lit)
-				if !ok {
-					return ""
-				}
-				b.WriteString(l.Value)
-			}
-		default:
-			return ""
-		}
-	}
-	return b.String()
 }
 
 // readOnlyPrograms run without writing files whatever their arguments
@@ -133,7 +107,7 @@ var readOnlyGit = map[string]bool{
 }
 
 func readOnlyCall(args []*syntax.Word) bool {
-	name := lit(args[0])
+	name := shword.Literal(args[0])
 	if name == "" {
 		return false // $CMD, $(...): unknown
 	}
@@ -146,7 +120,7 @@ func readOnlyCall(args []*syntax.Word) bool {
 		return readOnlyGitCall(rest)
 	case "find":
 		for _, a := range rest {
-			switch lit(a) {
+			switch shword.Literal(a) {
 			case "-delete", "-exec", "-execdir", "-ok", "-okdir", "-fprint", "-fprint0", "-fprintf", "-fls", "":
 				return false
 			}
@@ -156,7 +130,7 @@ func readOnlyCall(args []*syntax.Word) bool {
 		return readOnlySed(rest)
 	case "sort":
 		for _, a := range rest {
-			if s := lit(a); s == "" || strings.HasPrefix(s, "-o") || strings.HasPrefix(s, "--output") {
+			if s := shword.Literal(a); s == "" || strings.HasPrefix(s, "-o") || strings.HasPrefix(s, "--output") {
 				return false
 			}
 		}
@@ -165,7 +139,7 @@ func readOnlyCall(args []*syntax.Word) bool {
 		// uniq IN OUT writes OUT.
 		files := 0
 		for _, a := range rest {
-			s := lit(a)
+			s := shword.Literal(a)
 			if s == "" {
 				return false
 			}
@@ -175,7 +149,7 @@ func readOnlyCall(args []*syntax.Word) bool {
 		}
 		return files <= 1
 	case "command":
-		if len(rest) > 0 && (lit(rest[0]) == "-v" || lit(rest[0]) == "-V") {
+		if len(rest) > 0 && (shword.Literal(rest[0]) == "-v" || shword.Literal(rest[0]) == "-V") {
 			return true
 		}
 		return false
@@ -185,7 +159,7 @@ func readOnlyCall(args []*syntax.Word) bool {
 
 func readOnlyGitCall(args []*syntax.Word) bool {
 	for i := 0; i < len(args); i++ {
-		a := lit(args[i])
+		a := shword.Literal(args[i])
 		switch {
 		case a == "":
 			return false
@@ -203,7 +177,7 @@ func readOnlyGitCall(args []*syntax.Word) bool {
 				// arguments, and change things with some.
 				next := ""
 				if i+1 < len(args) {
-					next = lit(args[i+1])
+					next = shword.Literal(args[i+1])
 				}
 				switch a {
 				case "branch", "tag", "remote", "worktree":
@@ -214,7 +188,7 @@ func readOnlyGitCall(args []*syntax.Word) bool {
 				return false
 			}
 			for _, o := range args[i+1:] {
-				if s := lit(o); s == "" || strings.HasPrefix(s, "--output") || s == "-o" {
+				if s := shword.Literal(o); s == "" || strings.HasPrefix(s, "--output") || s == "-o" {
 					return false
 				}
 			}
@@ -231,13 +205,13 @@ func readOnlyGitCall(args []*syntax.Word) bool {
 func readOnlySed(args []*syntax.Word) bool {
 	script := false
 	for i := 0; i < len(args); i++ {
-		s := lit(args[i])
+		s := shword.Literal(args[i])
 		switch {
 		case s == "":
 			return false
 		case s == "-e" || s == "--expression":
 			i++
-			if i >= len(args) || !readOnlySedScript(lit(args[i])) {
+			if i >= len(args) || !readOnlySedScript(shword.Literal(args[i])) {
 				return false
 			}
 			script = true

@@ -3,8 +3,8 @@ package docker_test
 import (
 	"bufio"
 	"context"
+	"github.com/execkit/execkit/internal/benchutil"
 	"io"
-	"slices"
 	"testing"
 	"time"
 
@@ -66,31 +66,5 @@ func BenchmarkDockerOpen(b *testing.B) {
 		return d
 	}
 
-	session() // warm both up
-	raw()
-	tSession := make([]time.Duration, 0, b.N)
-	tRaw := make([]time.Duration, 0, b.N)
-	b.ResetTimer()
-	for i := 0; i < b.N; i++ {
-		// Alternate which goes first: an exec's aftermath in the daemon
-		// (runc, events) would otherwise always slow the same one.
-		if i%2 == 0 {
-			tSession = append(tSession, session())
-			tRaw = append(tRaw, raw())
-		} else {
-			tRaw = append(tRaw, raw())
-			tSession = append(tSession, session())
-		}
-	}
-	b.StopTimer()
-	ms, mr := median(tSession), median(tRaw)
-	b.ReportMetric(float64(ms.Microseconds())/1000, "session-ms/open")
-	b.ReportMetric(float64(mr.Microseconds())/1000, "raw-ms/open")
-	b.ReportMetric(float64(ms)/float64(mr), "x-raw")
-}
-
-// median returns the middle of ds (which it sorts).
-func median(ds []time.Duration) time.Duration {
-	slices.Sort(ds)
-	return ds[len(ds)/2]
+	benchutil.Open(b, session, raw)
 }

@@ -3,8 +3,8 @@ package ssh_test
 import (
 	"bufio"
 	"context"
+	"github.com/execkit/execkit/internal/benchutil"
 	"io"
-	"slices"
 	"testing"
 	"time"
 
@@ -92,7 +92,7 @@ func BenchmarkSSHOpen(b *testing.B) {
 			r.Close()
 			return d
 		}
-		interleave(b, session, raw)
+		benchutil.Open(b, session, raw)
 	})
 
 	b.Run("dial", func(b *testing.B) {
@@ -116,38 +116,6 @@ func BenchmarkSSHOpen(b *testing.B) {
 			c.Close()
 			return d
 		}
-		interleave(b, session, raw)
+		benchutil.Open(b, session, raw)
 	})
-}
-
-// interleave times session and raw b.N times each, alternating which goes
-// first so the aftermath of one (a closing channel, sshd reaping its
-// child) does not always fall on the other, and reports both and their
-// ratio.
-func interleave(b *testing.B, session, raw func() time.Duration) {
-	session() // warm both up
-	raw()
-	tSession := make([]time.Duration, 0, b.N)
-	tRaw := make([]time.Duration, 0, b.N)
-	b.ResetTimer()
-	for i := 0; i < b.N; i++ {
-		if i%2 == 0 {
-			tSession = append(tSession, session())
-			tRaw = append(tRaw, raw())
-		} else {
-			tRaw = append(tRaw, raw())
-			tSession = append(tSession, session())
-		}
-	}
-	b.StopTimer()
-	ms, mr := median(tSession), median(tRaw)
-	b.ReportMetric(float64(ms.Microseconds())/1000, "session-ms/open")
-	b.ReportMetric(float64(mr.Microseconds())/1000, "raw-ms/open")
-	b.ReportMetric(float64(ms)/float64(mr), "x-raw")
-}
-
-// median returns the middle of ds (which it sorts).
-func median(ds []time.Duration) time.Duration {
-	slices.Sort(ds)
-	return ds[len(ds)/2]
 }
