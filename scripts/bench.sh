@@ -19,23 +19,8 @@ set -euo pipefail
 cd "$(dirname "$0")/.."
 export EXECKIT_REQUIRE_FIXTURES=1
 
-need=()
-for p in sshd:openssh-server ssh-keygen:openssh-client dockerd:docker.io; do
-  command -v "${p%%:*}" >/dev/null 2>&1 || [ -x "/usr/sbin/${p%%:*}" ] || need+=("${p#*:}")
-done
-if [ ${#need[@]} -gt 0 ]; then
-  echo "bench.sh: installing ${need[*]}" >&2
-  if [ "$(id -u)" = 0 ]; then SUDO=; else SUDO=sudo; fi
-  $SUDO env DEBIAN_FRONTEND=noninteractive apt-get update -q >/dev/null || true
-  $SUDO env DEBIAN_FRONTEND=noninteractive apt-get install -y -q "${need[@]}" >/dev/null
-fi
-
-# The same fixture scripts as scripts/test.sh (dockerd without networking);
-# each prints shell assignments for the tests.
-for f in scripts/fixtures.d/*.sh; do
-  [ -e "$f" ] || continue
-  eval "$("$f")"
-done
+. scripts/setup.sh
+setup_fixtures bench.sh sshd:openssh-server ssh-keygen:openssh-client dockerd:docker.io
 
 log=$(mktemp "${TMPDIR:-/tmp}/execkit-bench.XXXXXX")
 out=$(mktemp "${TMPDIR:-/tmp}/execkit-bench.XXXXXX")

@@ -6,23 +6,11 @@ set -euo pipefail
 cd "$(dirname "$0")/.."
 export EXECKIT_REQUIRE_FIXTURES=1
 
-need=()
-for p in busybox:busybox-static dash:dash git:git sshd:openssh-server ssh-keygen:openssh-client dockerd:docker.io chromium:chromium tmux:tmux man:man-db; do
-  command -v "${p%%:*}" >/dev/null 2>&1 || [ -x "/usr/sbin/${p%%:*}" ] || need+=("${p#*:}")
-done
-if [ ${#need[@]} -gt 0 ]; then
-  echo "test.sh: installing ${need[*]}" >&2
-  if [ "$(id -u)" = 0 ]; then SUDO=; else SUDO=sudo; fi
-  $SUDO env DEBIAN_FRONTEND=noninteractive apt-get update -q >/dev/null || true
-  $SUDO env DEBIAN_FRONTEND=noninteractive apt-get install -y -q "${need[@]}" >/dev/null
-fi
-
-# Fixture scripts start what the tests need and is not started per test
-# (dockerd without networking); each prints shell assignments for the tests.
-for f in scripts/fixtures.d/*.sh; do
-  [ -e "$f" ] || continue
-  eval "$("$f")"
-done
+# shells, git, OpenSSH, Docker, chromium (the viewer's browser test), tmux
+# (its terminal test), man (a pager test); then the fixtures.
+. scripts/setup.sh
+setup_fixtures test.sh busybox:busybox-static dash:dash git:git sshd:openssh-server ssh-keygen:openssh-client \
+  dockerd:docker.io chromium:chromium tmux:tmux man:man-db
 
 echo "test.sh: gofmt / go vet" >&2
 unformatted=$(gofmt -l $(git ls-files '*.go' 2>/dev/null || find . -name '*.go'))
