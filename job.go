@@ -1101,9 +1101,11 @@ func (j *Job) finish(code int, err error) {
 	// The session's idle time starts now: a job that outlived the TTL
 	// leaves its exit code and last output for the agent to read.
 	j.s.touch()
-	j.changed()
+	// The event before the wake-up: whoever reads the job's end sees it in
+	// the audit trail already.
 	c := code
 	j.s.emit(&Event{Type: "job_exit", Job: &JobEvent{ID: j.id, TTY: j.tty, Continued: j.fg != nil, ExitCode: &c}})
+	j.changed()
 	close(j.done)
 }
 
