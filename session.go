@@ -469,6 +469,36 @@ func (s *Session) endWith(reason string) error {
 	return s.ended
 }
 
+// endWithCause is endWith for an end the transport explains: errors.Is
+// then holds for ErrTransport and the transport's own error too. A nil
+// cause is endWith.
+func (s *Session) endWithCause(reason string, cause error) error {
+	if cause == nil {
+		return s.endWith(reason)
+	}
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	if s.ended == nil {
+		s.ended = &endedError{reason: reason, cause: cause}
+	}
+	return s.ended
+}
+
+// stuck is why a shell that stopped answering is killed: what the
+// transport can see (a paused container) when it can tell, else def.
+func (s *Session) stuck(def string) (string, error) {
+	c, ok := s.t.(transport.Checker)
+	if !ok {
+		return def, nil
+	}
+	ctx, cancel := context.WithTimeout(context.Background(), 5*time.Second)
+	defer cancel()
+	if err := c.Check(ctx); err != nil {
+		return err.Error() + ", so the command could not be interrupted and the shell was killed", err
+	}
+	return def, nil
+}
+
 func (s *Session) exitReason() string {
 	<-s.exited
 	if s.exitErr != nil {
@@ -710,7 +740,8 @@ func (s *Session) execFramed(ctx context.Context, command, input string, cb *com
 	var outEnd, errEnd *frameEnd
 	timedOut := false
 	ended := ""
-	step := 0 // interrupt escalation: 0 none, 1 INT sent, 2 TERM, 3 KILL, 4 shell killed
+	var endCause error // the transport's, when it says why the shell was stuck
+	step := 0          // interrupt escalation: 0 none, 1 INT sent, 2 TERM, 3 KILL, 4 shell killed
 	var stepTimer <-chan time.Time
 	recovery := "" // the line that asks an interrupted shell for its end marker
 	done := ctx.Done()
@@ -745,7 +776,7 @@ func (s *Session) execFramed(ctx context.Context, command, input string, cb *com
 				// interactive shell would run the rest of the line, stdin
 				// data included, as commands.
 				if !s.waitStarted(fo, fe) {
-					ended = "the shell did not start the command in time (still reading it, or the frame's start marker was lost), so the shell was killed"
+					ended, endCause = s.stuck("the shell did not start the command in time (still reading it, or the frame's start marker was lost), so the shell was killed")
 					s.kill()
 					s.waitStreams()
 					goto finished
@@ -786,7 +817,7 @@ func (s *Session) execFramed(ctx context.Context, command, input string, cb *com
 			case 3:
 				// Still no marker: the shell itself is stuck (a builtin
 				// loop that ignores INT). Nothing short of killing it helps.
-				ended = "the command could not be interrupted and the frame's end marker never came (a shell loop that ignores SIGINT, or a command that disabled what the framing uses), so the shell was killed"
+				ended, endCause = s.stuck("the command could not be interrupted and the frame's end marker never came (a shell loop that ignores SIGINT, or a command that disabled what the framing uses), so the shell was killed")
 				s.kill()
 				s.waitStreams()
 				goto finished
@@ -836,7 +867,7 @@ finished:
 		res.ExitCode = s.exitStatus
 		res.Cwd = s.Cwd()
 		res.Ended = ended
-		s.endWith(ended)
+		s.endWithCause(ended, endCause)
 		s.kill()
 	} else {
 		if outEnd.ok {

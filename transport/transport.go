@@ -108,6 +108,13 @@ type Signaler interface {
 // pseudo-terminal, ssh with a pty request on the channel and docker with an
 // exec with Tty set. A session refuses a terminal job on a transport
 // without it, with an error saying so.
+// Checker is implemented by a transport that can say why a shell on it
+// stopped answering: a paused or stopped container, say. Check returns nil
+// while it sees nothing wrong.
+type Checker interface {
+	Check(ctx context.Context) error
+}
+
 type TTYStarter interface {
 	// StartTTY starts cmd as Start does, but with its stdin, stdout and
 	// stderr on one new terminal of rows × cols cells, which becomes its

@@ -124,6 +124,7 @@ type Transport struct {
 
 var (
 	_ transport.Transport         = (*Transport)(nil)
+	_ transport.Checker           = (*Transport)(nil)
 	_ interface{ Label() string } = (*Transport)(nil) // execkit.Labeler, without importing execkit
 )
 

@@ -143,6 +143,20 @@ type execOpts struct {
 }
 
 // exec creates and attaches an exec for c.
+// Check reports a container that no longer runs (stopped, paused,
+// restarting, removed) or a daemon that does not answer: why a session's
+// shell in it stopped answering.
+func (t *Transport) Check(ctx context.Context) error {
+	info, err := t.cli.ContainerInspect(ctx, t.id)
+	if err != nil {
+		if cerrdefs.IsNotFound(err) {
+			return t.removedErr()
+		}
+		return apiErr(t.cli, "inspecting container "+show(t.name), err)
+	}
+	return runningErr(t.name, info.State.Status, info.State.Running, info.State.Paused, info.State.Restarting)
+}
+
 func (t *Transport) exec(ctx context.Context, c *transport.Command, o execOpts) (*process, error) {
 	if c == nil || len(c.Argv) == 0 {
 		return nil, errors.New("docker: empty command")
