@@ -1,7 +1,6 @@
 package watch
 
 import (
-	"bufio"
 	"context"
 	"encoding/json"
 	"net/http"
@@ -13,6 +12,7 @@ import (
 	"testing"
 	"time"
 
+	"github.com/execkit/execkit/internal/fixture"
 	"github.com/stretchr/testify/assert"
 	"github.com/stretchr/testify/require"
 )
@@ -155,25 +155,7 @@ func TestWebTranscriptPaging(t *testing.T) {
 // request.
 func sseStream(t *testing.T, ctx context.Context, target string, header http.Header) <-chan string {
 	t.Helper()
-	req, err := http.NewRequestWithContext(ctx, "GET", target, nil)
-	require.NoError(t, err)
-	for k, v := range header {
-		req.Header[k] = v
-	}
-	resp, err := http.DefaultClient.Do(req)
-	require.NoError(t, err)
-	require.Equal(t, http.StatusOK, resp.StatusCode)
-	lines := make(chan string, 1000)
-	go func() {
-		defer resp.Body.Close()
-		defer close(lines)
-		sc := bufio.NewScanner(resp.Body)
-		sc.Buffer(make([]byte, 1<<20), 4<<20)
-		for sc.Scan() {
-			lines <- sc.Text()
-		}
-	}()
-	return lines
+	return fixture.SSE(t, ctx, target, header)
 }
 
 // sseMessage is one message of an event stream.

@@ -15,6 +15,7 @@ import (
 	"testing"
 	"time"
 
+	"github.com/execkit/execkit/internal/fixture"
 	"github.com/stretchr/testify/assert"
 	"github.com/stretchr/testify/require"
 )
@@ -42,22 +43,7 @@ func waitURL(t *testing.T, s *mcpServer) []string {
 // sse reads an event stream's lines into a channel.
 func sse(t *testing.T, ctx context.Context, url string) <-chan string {
 	t.Helper()
-	req, err := http.NewRequestWithContext(ctx, "GET", url, nil)
-	require.NoError(t, err)
-	resp, err := http.DefaultClient.Do(req)
-	require.NoError(t, err)
-	require.Equal(t, http.StatusOK, resp.StatusCode)
-	lines := make(chan string, 1000)
-	go func() {
-		defer resp.Body.Close()
-		defer close(lines)
-		sc := bufio.NewScanner(resp.Body)
-		sc.Buffer(make([]byte, 1<<20), 4<<20)
-		for sc.Scan() {
-			lines <- sc.Text()
-		}
-	}()
-	return lines
+	return fixture.SSE(t, ctx, url, nil)
 }
 
 func waitLine(t *testing.T, lines <-chan string, want string, d time.Duration) {

@@ -181,6 +181,14 @@ func TestString(t *testing.T) {
 func clean(t testing.TB, in []byte, sizes ...int) ([]byte, Stats) {
 	var out bytes.Buffer
 	w := NewWriter(&out)
+	feed(t, w, in, sizes...)
+	return out.Bytes(), w.Stats()
+}
+
+// feed writes in to w in the given chunk sizes, the rest in one last Write,
+// and closes w.
+func feed(t testing.TB, w *Writer, in []byte, sizes ...int) {
+	t.Helper()
 	for _, n := range sizes {
 		n = min(n, len(in))
 		_, err := w.Write(in[:n])
@@ -190,7 +198,6 @@ func clean(t testing.TB, in []byte, sizes ...int) ([]byte, Stats) {
 	_, err := w.Write(in)
 	require.NoError(t, err)
 	require.NoError(t, w.Close())
-	return out.Bytes(), w.Stats()
 }
 
 // randomSizes splits n bytes into random chunks, small ones mostly, so

@@ -49,15 +49,7 @@ func filtered(t testing.TB, in []byte, sizes ...int) ([]byte, *recordFilter, Sta
 		f = &recordFilter{next: next}
 		return f
 	})
-	for _, n := range sizes {
-		n = min(n, len(in))
-		_, err := w.Write(in[:n])
-		require.NoError(t, err)
-		in = in[n:]
-	}
-	_, err := w.Write(in)
-	require.NoError(t, err)
-	require.NoError(t, w.Close())
+	feed(t, w, in, sizes...)
 	require.NoError(t, w.Close(), "Close is idempotent")
 	require.Equal(t, 1, f.closed, "the filter is closed exactly once")
 	return out.Bytes(), f, w.Stats()
@@ -257,15 +249,7 @@ func dropLines(s string) string {
 func filteredDrop(t testing.TB, in []byte, sizes ...int) []byte {
 	var out bytes.Buffer
 	w := NewFilteredWriter(&out, func(next io.Writer) Filter { return &dropFilter{next: next} })
-	for _, n := range sizes {
-		n = min(n, len(in))
-		_, err := w.Write(in[:n])
-		require.NoError(t, err)
-		in = in[n:]
-	}
-	_, err := w.Write(in)
-	require.NoError(t, err)
-	require.NoError(t, w.Close())
+	feed(t, w, in, sizes...)
 	return out.Bytes()
 }
 

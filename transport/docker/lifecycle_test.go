@@ -7,7 +7,7 @@ import (
 	"net"
 	"net/http"
 	"net/url"
-	"sync/atomic"
+	"strconv"
 	"testing"
 	"time"
 
@@ -133,8 +133,8 @@ func TestPausedContainer(t *testing.T) {
 // connection helper, which execkit never runs: refused before any
 // connection, from DOCKER_HOST or the operator's setting alike.
 func TestSSHDockerHostRefused(t *testing.T) {
-	host, port, dials := countingListener(t)
-	addr := "ssh://someone@" + net.JoinHostPort(host, port)
+	host, port, dials := fixture.CountingListener(t)
+	addr := "ssh://someone@" + net.JoinHostPort(host, strconv.Itoa(port))
 	check := func(t *testing.T, err error) {
 		t.Helper()
 		require.Error(t, err)
@@ -157,27 +157,6 @@ func TestSSHDockerHostRefused(t *testing.T) {
 		check(t, err)
 	})
 	assert.Zero(t, dials(), "nothing dialed the address")
-}
-
-// countingListener accepts on loopback and counts connections.
-func countingListener(t *testing.T) (host, port string, count func() int64) {
-	t.Helper()
-	ln, err := net.Listen("tcp", "127.0.0.1:0")
-	require.NoError(t, err)
-	t.Cleanup(func() { ln.Close() })
-	var n atomic.Int64
-	go func() {
-		for {
-			c, err := ln.Accept()
-			if err != nil {
-				return
-			}
-			n.Add(1)
-			c.Close()
-		}
-	}()
-	host, port, _ = net.SplitHostPort(ln.Addr().String())
-	return host, port, n.Load
 }
 
 // TestPingNegotiatesVersion: the API version the client settles on is the

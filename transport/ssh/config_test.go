@@ -10,13 +10,14 @@ import (
 	"testing"
 	"time"
 
+	"github.com/execkit/execkit/internal/fixture"
 	"github.com/execkit/execkit/transport/ssh"
 	"github.com/stretchr/testify/assert"
 	"github.com/stretchr/testify/require"
 )
 
 func TestHostileConfig(t *testing.T) {
-	host, port, dials := countingListener(t)
+	host, port, dials := fixture.CountingListener(t)
 	op := &ssh.Operator{KeyDir: t.TempDir(), KnownHostsPath: filepath.Join(t.TempDir(), "kh")}
 	for _, tc := range []struct {
 		name  string

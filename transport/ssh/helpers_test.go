@@ -5,10 +5,8 @@ import (
 	"crypto/rand"
 	"encoding/hex"
 	"fmt"
-	"net"
 	"path/filepath"
 	"strings"
-	"sync/atomic"
 	"testing"
 	"time"
 
@@ -123,27 +121,6 @@ func eventually(d time.Duration, f func() bool) bool {
 			return false
 		}
 	}
-}
-
-// countingListener accepts on loopback and counts connections, to prove
-// that a refused Config never dialed.
-func countingListener(t testing.TB) (host string, port int, count func() int64) {
-	t.Helper()
-	ln, err := net.Listen("tcp", "127.0.0.1:0")
-	require.NoError(t, err)
-	t.Cleanup(func() { ln.Close() })
-	var n atomic.Int64
-	go func() {
-		for {
-			c, err := ln.Accept()
-			if err != nil {
-				return
-			}
-			n.Add(1)
-			c.Close()
-		}
-	}()
-	return "127.0.0.1", ln.Addr().(*net.TCPAddr).Port, n.Load
 }
 
 func randomHex() string {

@@ -28,7 +28,7 @@ func TestKeyPathSandbox(t *testing.T) {
 	rel, err := filepath.Rel(e.keyDir, secret.Path)
 	require.NoError(t, err)
 
-	host, port, dials := countingListener(t)
+	host, port, dials := fixture.CountingListener(t)
 	var msg string
 	for _, tc := range []struct{ name, path string }{
 		{"traversal", rel},
