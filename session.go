@@ -454,31 +454,22 @@ func (s *Session) Busy() bool { return len(s.run) > 0 || s.jobs.shellFree() != n
 func (s *Session) Done() <-chan struct{} { return s.exited }
 
 // endWith marks the session ended (once) and returns the error.
-func (s *Session) endWith(reason string) error {
-	s.mu.Lock()
-	defer s.mu.Unlock()
-	if s.ended == nil {
-		e := &endedError{reason: reason}
-		select {
-		case <-s.exited:
-			e.cause = s.exitErr
-		default:
-		}
-		s.ended = e
-	}
-	return s.ended
-}
+func (s *Session) endWith(reason string) error { return s.endWithCause(reason, nil) }
 
 // endWithCause is endWith for an end the transport explains: errors.Is
 // then holds for ErrTransport and the transport's own error too. A nil
-// cause is endWith.
+// cause is the shell's exit error, if it has exited with one.
 func (s *Session) endWithCause(reason string, cause error) error {
-	if cause == nil {
-		return s.endWith(reason)
-	}
 	s.mu.Lock()
 	defer s.mu.Unlock()
 	if s.ended == nil {
+		if cause == nil {
+			select {
+			case <-s.exited:
+				cause = s.exitErr
+			default:
+			}
+		}
 		s.ended = &endedError{reason: reason, cause: cause}
 	}
 	return s.ended
